@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class PaperfeedConfig(AppConfig):
+    """The project package itself, as an app: it owns the site-wide commands (serve)."""
+
+    name = "paperfeed"
+    verbose_name = "paperfeed"

@@ -1,0 +1,63 @@
+"""Fixtures shared by every app's tests."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = Path(os.environ.get("PAPERFEED_SHARED_DIR", REPO.parent / "shared"))
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    # This machine has no network: without these Chromium keeps dialling out.
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def shared_dir() -> Path:
+    """``../shared`` (real data); tests that need it skip, saying why, when it is missing."""
+    if not SHARED.is_dir():
+        pytest.skip(f"the shared data folder {SHARED} is missing (set PAPERFEED_SHARED_DIR)")
+    return SHARED
+
+
+@pytest.fixture(scope="session")
+def demo_seeds() -> list[Path]:
+    from paperfeed.sources.demo import demo_files
+
+    return demo_files()
+
+
+@pytest.fixture
+def demo_corpus(db):
+    from paperfeed.sources.demo import load_demo_corpus
+
+    return load_demo_corpus()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Headless Debian Chromium driven by Playwright (no browser download needed)."""
+    if not os.path.exists(CHROMIUM):
+        pytest.skip(f"{CHROMIUM} is missing: run scripts/setup.sh --test")
+    # Playwright's sync API refuses to run inside a running event loop; Django's
+    # async-unsafe check would also trip on it, so it is allowed for the session.
+    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1200, "height": 900})
+    page = context.new_page()
+    yield page
+    context.close()

@@ -1,0 +1,66 @@
+"""Small text helpers shared by importers and pages."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+from django.utils.text import slugify
+
+_NON_ALNUM = re.compile(r"[^0-9a-z]+")
+_SPACES = re.compile(r"\s+")
+# Code hosts whose links in an abstract point at a paper's code.
+_CODE_URL = re.compile(
+    r"(?:https?://)?(?:www\.)?(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)"
+    r"/[A-Za-z0-9_.\-]+/[A-Za-z0-9_.\-]+(?:/[^\s,;)\]}>\"']*)?",
+    re.IGNORECASE,
+)
+_TRAILING_PUNCT = ".,;:!?)]}'\""
+
+
+def clean_line(text: str) -> str:
+    """Collapse runs of whitespace (including non-breaking spaces) to one space."""
+    return _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
+
+
+def title_key(title: str) -> str:
+    """A matching key for titles: case, accents, punctuation and spacing don't matter.
+
+    Two listings of the same paper can differ in all of those (``--`` vs an en dash,
+    ``Optimisation`` stays different from ``Optimization`` though: that is a different
+    title).
+    """
+    text = unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode()
+    return _NON_ALNUM.sub(" ", text.casefold()).strip()
+
+
+def title_slug(title: str, max_length: int = 80) -> str:
+    slug = slugify(unicodedata.normalize("NFKD", title).encode("ascii", "ignore").decode())
+    if len(slug) > max_length:
+        slug = slug[:max_length].rsplit("-", 1)[0]
+    return slug or "paper"
+
+
+def find_code_urls(text: str) -> list[str]:
+    """Repository links in free text, in order of appearance, without duplicates.
+
+    Abstracts often end a link with a full stop ("... at github.com/x/y."), so trailing
+    punctuation is dropped, and a bare host gets ``https://``.
+    """
+    seen: list[str] = []
+    for match in _CODE_URL.finditer(text or ""):
+        url = match.group(0).rstrip(_TRAILING_PUNCT)
+        if not url.lower().startswith("http"):
+            url = "https://" + url
+        if url not in seen:
+            seen.append(url)
+    return seen
+
+
+def snippet(text: str, length: int = 280) -> str:
+    """The start of ``text`` cut at a word boundary, with an ellipsis when cut."""
+    text = clean_line(text)
+    if len(text) <= length:
+        return text
+    cut = text[:length].rsplit(" ", 1)[0].rstrip(",;:-")
+    return cut + "…"

@@ -1,0 +1,46 @@
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+from paperfeed.papers.models import Paper
+
+log = logging.getLogger("paperfeed")
+
+
+class Command(BaseCommand):
+    help = (
+        "Run the site: apply migrations, load the demo corpus into an empty database, "
+        "then serve with waitress (a production WSGI server)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=8000)
+        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--no-demo", action="store_true",
+                            help="don't load the demo corpus into an empty database")
+        parser.add_argument("--dev", action="store_true",
+                            help="use Django's auto-reloading development server instead")
+
+    def handle(self, *args, host: str, port: int, threads: int, no_demo: bool, dev: bool, **options):
+        call_command("migrate", interactive=False, verbosity=0)
+        if not no_demo and not Paper.objects.exists():
+            from paperfeed.sources.demo import load_demo_corpus
+
+            stats = load_demo_corpus()
+            self.stdout.write(f"Loaded the demo corpus: {stats.summary()}")
+        where = settings.DATABASES["default"]["NAME"]
+        self.stdout.write(f"{Paper.objects.count()} papers in {where}")
+        self.stdout.write(f"paperfeed is running at http://{host}:{port}/papers — Ctrl+C to stop")
+        if dev:
+            call_command("runserver", f"{host}:{port}")
+            return
+        import waitress
+
+        from paperfeed.wsgi import application
+
+        waitress.serve(application, host=host, port=port, threads=threads, ident="paperfeed")

@@ -1,0 +1,58 @@
+"""What a source hands to the core: one plain record per paper it saw.
+
+Every source (saved listing pages, arXiv OAI-PMH/API/RSS, Hugging Face, Kaggle) turns
+its input into :class:`PaperRecord` values; :func:`paperfeed.papers.merge.apply_records`
+is the only code that turns records into rows. That keeps identity and merge rules in
+one place whatever the source.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class VersionRecord:
+    version: int
+    submitted_at: dt.datetime | None = None
+    size: str = ""
+
+
+@dataclass(frozen=True)
+class PaperRecord:
+    source: str  # a key of Source (e.g. "pages", "arxiv-oai", "hf-daily")
+    original_id: str  # the identifier the source itself uses for the record
+    title: str
+    abstract: str = ""
+    arxiv_id: str | None = None  # canonical, version-less
+    version: int | None = None  # the arXiv version this title/abstract belong to
+    authors: tuple[str, ...] = ()
+    author_count: int | None = None  # when only a count is known (listing pages)
+    categories: tuple[str, ...] = ()  # primary first
+    published_on: dt.date | None = None
+    updated_on: dt.date | None = None
+    feed_date: dt.date | None = None  # the day the paper entered the daily feed
+    upvotes: int | None = None
+    num_comments: int | None = None
+    pdf_url: str = ""
+    code_url: str = ""
+    project_url: str = ""
+    github_stars: int | None = None
+    organization: str = ""
+    submitted_by: str = ""
+    ai_summary: str = ""
+    ai_keywords: tuple[str, ...] = ()
+    journal_ref: str = ""
+    doi: str = ""
+    arxiv_comments: str = ""
+    license: str = ""
+    versions: tuple[VersionRecord, ...] = ()
+    extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def content_hash(self) -> str:
+        """A digest of everything the record says, to skip records seen before unchanged."""
+        payload = json.dumps(asdict(self), sort_keys=True, default=str, ensure_ascii=False)
+        return hashlib.sha256(payload.encode()).hexdigest()[:32]

@@ -1,0 +1,29 @@
+from django.urls import path, register_converter
+
+from paperfeed.papers import views
+
+
+class IsoDateConverter:
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value):
+        return value
+
+    def to_url(self, value):
+        return value
+
+
+register_converter(IsoDateConverter, "isodate")
+
+app_name = "papers"
+urlpatterns = [
+    path("papers", views.LatestView.as_view(), name="latest"),
+    path("papers/trending", views.TrendingView.as_view(), name="trending"),
+    path("papers/all", views.AllPapersView.as_view(), name="all"),
+    path("papers/go", views.go_to_date, name="go"),
+    path("papers/date/<isodate:date>", views.DayView.as_view(), name="day"),
+    path("papers/week/<str:week>", views.WeekView.as_view(), name="week"),
+    path("papers/month/<str:month>", views.MonthView.as_view(), name="month"),
+    # Old-style arXiv ids contain a slash (hep-th/9901001).
+    path("papers/<path:public_id>", views.PaperDetailView.as_view(), name="detail"),
+]

@@ -1,0 +1,170 @@
+"""Django settings for paperfeed, driven by environment variables (see paperfeed/conf.py)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
+
+from paperfeed.conf import value
+
+BASE_DIR = Path(__file__).resolve().parent
+DATA_DIR = Path(value("PAPERFEED_DATA_DIR")).expanduser().resolve()
+
+
+def _secret_key() -> str:
+    configured = value("PAPERFEED_SECRET_KEY")
+    if configured:
+        return configured
+    path = DATA_DIR / "secret_key"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    # O_EXCL: two processes starting at once must not write two different keys.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key
+
+
+SECRET_KEY = _secret_key()
+DEBUG = value("PAPERFEED_DEBUG")
+ALLOWED_HOSTS = value("PAPERFEED_ALLOWED_HOSTS")
+SITE_URL = value("PAPERFEED_SITE_URL").rstrip("/")
+SITE_NAME = value("PAPERFEED_SITE_NAME")
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "django.contrib.humanize",
+    "paperfeed",
+    "paperfeed.papers",
+    "paperfeed.sources",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "paperfeed.urls"
+WSGI_APPLICATION = "paperfeed.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "paperfeed.context_processors.site",
+            ],
+        },
+    },
+]
+
+
+def _databases() -> dict:
+    url = value("DATABASE_URL")
+    if url:
+        try:
+            config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        except ValueError as exc:
+            raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
+        return {"default": config}
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    return {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": DATA_DIR / "paperfeed.sqlite3",
+            "OPTIONS": {
+                # IMMEDIATE: writers take the lock at BEGIN, so two writers queue on the
+                # busy timeout instead of one failing with "database is locked" mid-way.
+                "transaction_mode": "IMMEDIATE",
+                "timeout": value("PAPERFEED_SQLITE_TIMEOUT"),
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+                    "PRAGMA foreign_keys=ON; PRAGMA cache_size=-65536;"
+                ),
+            },
+            "TEST": {"NAME": None},
+        }
+    }
+
+
+DATABASES = _databases()
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = value("PAPERFEED_TIME_ZONE")
+USE_I18N = False
+USE_TZ = True
+
+STATIC_URL = "static/"
+# Only `collectstatic` writes here; whitenoise serves from the app folders (see below).
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+# Serve static files straight from the app folders: `paperfeed serve` needs no
+# collectstatic step, and a laptop install has nothing to forget.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+
+if value("PAPERFEED_HTTPS"):
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    SECURE_SSL_REDIRECT = True
+    SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+SESSION_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+
+PAPERFEED = {
+    "PAGE_SIZE": value("PAPERFEED_PAGE_SIZE"),
+    "TRENDING_DAYS": value("PAPERFEED_TRENDING_DAYS"),
+    "TRENDING_GRAVITY": value("PAPERFEED_TRENDING_GRAVITY"),
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "loggers": {
+        "paperfeed": {"handlers": ["console"], "level": value("PAPERFEED_LOG_LEVEL")},
+    },
+}
