@@ -86,6 +86,36 @@ SETTINGS: tuple[Setting, ...] = (
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),
 )
+
+# Each app declares its own settings in its own tuple below (keeps merges apart).
+SOURCES_SETTINGS: tuple[Setting, ...] = (
+    # sources: ingestion
+)
+
+SEARCH_SETTINGS: tuple[Setting, ...] = (
+    # search: keyword, semantic, hybrid
+)
+
+COMMUNITY_SETTINGS: tuple[Setting, ...] = (
+    # community: accounts, votes, submissions, comments
+)
+
+DIGESTS_SETTINGS: tuple[Setting, ...] = (
+    # digests: subscriptions and e-mail
+)
+
+API_SETTINGS: tuple[Setting, ...] = (
+    # api: JSON API and feeds
+)
+
+RECOMMEND_SETTINGS: tuple[Setting, ...] = (
+    # recommendations
+)
+
+SETTINGS = (
+    SETTINGS + SOURCES_SETTINGS + SEARCH_SETTINGS + COMMUNITY_SETTINGS + DIGESTS_SETTINGS
+    + API_SETTINGS + RECOMMEND_SETTINGS
+)
 _BY_NAME = {s.name: s for s in SETTINGS}
 
 

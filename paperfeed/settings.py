@@ -53,6 +53,10 @@ INSTALLED_APPS = [
     "paperfeed",
     "paperfeed.papers",
     "paperfeed.sources",
+    "paperfeed.search",
+    "paperfeed.community",
+    "paperfeed.digests",
+    "paperfeed.api",
 ]
 
 MIDDLEWARE = [

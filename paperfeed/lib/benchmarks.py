@@ -1,0 +1,54 @@
+"""Writing benchmark figures to docs/benchmarks.md, each run with the machine it ran on.
+
+Each benchmark owns one section of the file, delimited by HTML comments
+``<!-- bench:NAME -->`` ... ``<!-- /bench:NAME -->``; a new run replaces its section and
+leaves the others alone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import platform
+import re
+import resource
+from pathlib import Path
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "benchmarks.md"
+
+
+def machine_description() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        mem_kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f"{mem_kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        memory = "unknown RAM"
+    return (f"{cpu}, {os.cpu_count()} cores, {memory}; {platform.system()} "
+            f"{platform.release()}; Python {platform.python_version()}")
+
+
+def peak_rss_mb() -> float:
+    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_section(name: str, markdown: str, doc: Path = DOC) -> None:
+    stamp = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    body = (f"<!-- bench:{name} -->\n{markdown.rstrip()}\n\n"
+            f"*Measured {stamp} on {machine_description()}.*\n<!-- /bench:{name} -->")
+    text = doc.read_text() if doc.exists() else "# Benchmarks\n"
+    pattern = re.compile(rf"<!-- bench:{re.escape(name)} -->.*?<!-- /bench:{re.escape(name)} -->", re.S)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: body, text)
+    else:
+        text = text.rstrip() + "\n\n" + body + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text if text.endswith("\n") else text + "\n")
