@@ -35,6 +35,7 @@ from django.utils import timezone
 from paperfeed.lib.text import title_key, title_slug
 from paperfeed.papers.models import Category, Paper, PaperVersion, SourceRecord
 from paperfeed.papers.records import PaperRecord
+from paperfeed.papers.signals import papers_changed
 
 # Slugs that would shadow a page under /papers/ (the detail URL is /papers/<slug>).
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
@@ -228,6 +229,10 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
             # bulk_update does not run auto_now.
             Paper.objects.filter(pk__in=changed).update(updated_at=now)
         _save_relations(pending, batch, now)
+        touched = sorted({paper.pk for _, paper, _ in pending})
+        if touched:
+            # After commit: listeners (search indexing, ...) must only see committed rows.
+            transaction.on_commit(lambda: papers_changed.send(sender=Paper, paper_ids=touched))
     return stats
 
 
