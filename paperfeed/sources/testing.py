@@ -20,6 +20,7 @@ Usage::
 from __future__ import annotations
 
 import json
+import re
 import threading
 import urllib.parse
 from collections import deque
@@ -175,3 +176,44 @@ class FakeTime:
     def sleep(self, seconds: float) -> None:
         self.sleeps.append(seconds)
         self.now += seconds
+
+
+_RECORD = re.compile(r"<record>.*?</record>\s*", re.S)
+
+
+def split_list_records(xml: str, per_page: int, token_prefix: str = "6960524") -> list[str]:
+    """Cut one recorded ``ListRecords`` response into pages chained by resumption tokens.
+
+    arXiv serves a harvest as pages of records joined by ``<resumptionToken>``s (the
+    last one empty); a recording that holds one long page becomes such a chain, with
+    every record, header and namespace left exactly as arXiv sent it. Page *n*'s token
+    is ``f"{token_prefix}|{n * per_page + 1}"``, the shape of arXiv's own tokens.
+    """
+    records = _RECORD.findall(xml)
+    start = xml.index(records[0])
+    end = xml.index("</ListRecords>")
+    head, tail = xml[:start], xml[end:]
+    total = len(records)
+    pages = []
+    for n, first in enumerate(range(0, total, per_page)):
+        chunk = "".join(records[first : first + per_page])
+        cursor = f'cursor="{first}" completeListSize="{total}"'
+        if first + per_page < total:
+            token = f"<resumptionToken {cursor}>{token_prefix}|{(n + 1) * per_page + 1}</resumptionToken>\n"
+        else:
+            token = f"<resumptionToken {cursor}/>\n"
+        pages.append(head + chunk + token + tail)
+    return pages
+
+
+def serve_oai_harvest(server: ReplayServer, first_query: str, pages: list[str],
+                      path: str = "/oai", token_prefix: str = "6960524") -> None:
+    """Route a chain from :func:`split_list_records`: page 1 at ``first_query``, the rest by token."""
+    server.add(f"{path}?{first_query}", Reply(200, pages[0]))
+    per_page = None
+    for n, body in enumerate(pages[1:], 1):
+        if per_page is None:
+            per_page = len(_RECORD.findall(pages[0]))
+        token = f"{token_prefix}|{n * per_page + 1}"
+        server.add(f"{path}?" + urllib.parse.urlencode(
+            {"verb": "ListRecords", "resumptionToken": token}), Reply(200, body))
