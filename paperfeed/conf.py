@@ -107,6 +107,9 @@ SOURCES_SETTINGS: tuple[Setting, ...] = (
             "Hugging Face API base URL (`/daily_papers` is appended)."),
     Setting("PAPERFEED_RSS_CATEGORIES", _list, "cs.AI,cs.CL,cs.CV,cs.LG",
             "arXiv categories the worker reads from RSS every day."),
+    Setting("PAPERFEED_RSS_IN_FEED", _bool, "false",
+            "Put arXiv's new RSS announcements in the daily feed (not only in search and "
+            "category pages). Off by default: the feed is for curated papers."),
     Setting("PAPERFEED_RSS_TIME", _list, "01:30",
             "UTC times (HH:MM, comma-separated) at which the worker runs the arXiv RSS job."),
     Setting("PAPERFEED_HF_DAILY_TIME", _list, "06:00,18:00",

@@ -1,0 +1,85 @@
+from __future__ import annotations
+
+import datetime as dt
+import json
+
+import pytest
+
+from paperfeed.papers.models import Paper
+from paperfeed.sources import hf_daily
+from paperfeed.sources.http import FormatError
+from paperfeed.sources.importing import import_pages
+from paperfeed.sources.testing import Reply
+
+JULY_31 = "/api/daily_papers?date=2026-07-31&limit=100&p=0"
+JUNE_12 = "/api/daily_papers?date=2026-06-12&limit=100&p=0"
+
+
+@pytest.fixture
+def hf(server, fixtures):
+    server.add_file(JULY_31, fixtures / "hf-api/personalnewsfeed_hf_daily_papers.json")
+    server.add_file(JUNE_12, fixtures / "hf-api/sotawhat_hf_daily_papers.json")
+    return server.url + "/api"
+
+
+def _fetch(hf, client, day):
+    return [r for page in hf_daily.fetch(("date", day), base_url=hf, client=client) for r in page]
+
+
+def test_the_feed_date_is_submitted_on_daily_at_not_published_at(hf, client):
+    records = _fetch(hf, client, "2026-07-31")
+    assert len(records) == 30
+    first = records[0]
+    assert first.arxiv_id == "2607.23193"
+    assert first.feed_date == dt.date(2026, 7, 31)
+    assert first.published_on == dt.date(2026, 7, 28)  # paper.publishedAt, not the top one
+    assert (first.upvotes, first.submitted_by) == (3, "Consonnm")
+    assert (first.code_url, first.github_stars) == ("https://github.com/MAC-AutoML/OmniScope", 5)
+    assert first.authors[:2] == ("Jinsen Su", "Yongdong Luo")
+
+
+def test_it_keeps_ai_summary_keywords_organisation_and_project_page(hf, client):
+    records = _fetch(hf, client, "2026-06-12")
+    first = records[0]
+    assert first.organization == "California institute of technology"
+    assert first.ai_summary.startswith("Large language models exhibit limited ability")
+    assert "LLM-as-a-judge" in first.ai_keywords
+    assert any(r.project_url.startswith("https://") for r in records)
+
+
+def test_it_pages_until_a_short_page(server, client, fixtures):
+    items = json.loads((fixtures / "hf-api/sotawhat_hf_daily_papers.json").read_text())
+    server.add("/api/daily_papers?week=2026-W24&limit=20&p=0", Reply(200, json.dumps(items[:20])))
+    server.add("/api/daily_papers?week=2026-W24&limit=20&p=1", Reply(200, json.dumps(items[20:])))
+    pages = list(hf_daily.fetch(("week", "2026-W24"), page_size=20, base_url=server.url + "/api",
+                                client=client))
+    assert [len(p) for p in pages] == [20, 10]
+
+
+def test_a_page_with_a_missing_field_stores_nothing(server, client, fixtures, db):
+    items = json.loads((fixtures / "hf-api/sotawhat_hf_daily_papers.json").read_text())
+    del items[7]["paper"]["submittedOnDailyAt"]
+    server.add(JUNE_12, Reply(200, json.dumps(items)))
+    with pytest.raises(FormatError, match=r"item 8: paper is missing submittedOnDailyAt"):
+        import_pages(hf_daily.fetch(("date", "2026-06-12"), base_url=server.url + "/api",
+                                    client=client))
+    assert Paper.objects.count() == 0
+
+
+def test_periods_are_validated():
+    assert hf_daily.period_params(week="2026-W31") == ("week", "2026-W31")
+    assert hf_daily.period_params(month="2026-07") == ("month", "2026-07")
+    with pytest.raises(ValueError, match="not an ISO week"):
+        hf_daily.period_params(week="2026-31")
+    with pytest.raises(ValueError, match="not a month"):
+        hf_daily.period_params(month="July")
+
+
+@pytest.mark.django_db
+def test_papers_from_hf_and_arxiv_are_one_paper(hf, client, fixtures):
+    import_pages(hf_daily.fetch(("date", "2026-07-31"), base_url=hf, client=client))
+    paper = Paper.objects.get(arxiv_id="2607.23193")
+    assert paper.feed_date == dt.date(2026, 7, 31) and paper.upvotes_imported == 3
+    assert Paper.objects.for_day(dt.date(2026, 7, 31)).count() == 30
+    again = import_pages(hf_daily.fetch(("date", "2026-07-31"), base_url=hf, client=client))
+    assert (again.new, again.updated, again.skipped) == (0, 0, 30)
