@@ -1,0 +1,94 @@
+"""``paperfeed ingest``, run as a person would, against the replay server."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from paperfeed.papers.models import Paper
+from paperfeed.sources.testing import Reply, serve_oai_harvest, split_list_records
+
+pytestmark = pytest.mark.django_db
+
+
+def ingest(*args: str) -> str:
+    out = io.StringIO()
+    call_command("ingest", *args, "--delay", "0", stdout=out)
+    return out.getvalue()
+
+
+def test_arxiv_api_by_id_prints_a_summary(server, fixtures):
+    for exchange in (fixtures / "arxiv-api").glob("id_*.json"):
+        server.add_exchange(exchange)
+    out = ingest("arxiv-api", "--id", "1605.08386",
+                 "--base-url", server.url + "/api/query")
+    assert out.strip().endswith("arxiv-api: fetched 1 / new 1 / updated 0 / skipped 0")
+
+
+def test_arxiv_api_malformed_id_exits_non_zero(server):
+    with pytest.raises(CommandError, match="is not an arXiv id") as error:
+        ingest("arxiv-api", "--id", "abc", "--base-url", server.url + "/api/query")
+    assert error.value.returncode == 1
+    assert server.requests == []
+
+
+def test_arxiv_oai_resumes_after_a_failed_run(server, fixtures, monkeypatch):
+    monkeypatch.setenv("PAPERFEED_SOURCES_MAX_RETRIES", "1")
+    xml = (fixtures / "arxiv-oai/invenio_listrecords_arXiv_cs.xml").read_text()
+    pages = split_list_records(xml, per_page=20)
+    serve_oai_harvest(server, "verb=ListRecords&metadataPrefix=arXiv&set=cs", pages)
+    server.add("/oai?verb=ListRecords&resumptionToken=6960524%7C21",
+               Reply(503, headers={"Retry-After": "0"}), Reply(503, headers={"Retry-After": "0"}),
+               Reply(200, pages[1]))
+    with pytest.raises(CommandError, match="giving up after 2 attempts") as error:
+        ingest("arxiv-oai", "--set", "cs", "--base-url", server.url + "/oai")
+    assert error.value.returncode == 1 and Paper.objects.count() == 20
+    out = ingest("arxiv-oai", "--set", "cs", "--base-url", server.url + "/oai")
+    assert "fetched 26 / new 26 / updated 0 / skipped 0 / deleted 0 / pages 2 (resumed)" in out
+    assert Paper.objects.count() == 46
+
+
+def test_arxiv_rss_several_categories(server, fixtures):
+    for cat in ("ai", "lg"):
+        server.add_file(f"/rss/cs.{cat.upper()}", fixtures / f"arxiv-rss/distill_arxiv_cs_{cat}.xml")
+    out = ingest("arxiv-rss", "--category", "cs.AI", "cs.LG", "--base-url", server.url + "/rss")
+    assert "cs.AI (2026-04-27): 3 announcements" in out
+    assert out.strip().splitlines()[-1].startswith("arxiv-rss: fetched 6 / new ")
+
+
+def test_hf_daily_for_a_date(server, fixtures):
+    server.add_file("/api/daily_papers?date=2026-07-31&limit=100&p=0",
+                    fixtures / "hf-api/personalnewsfeed_hf_daily_papers.json")
+    out = ingest("hf-daily", "--date", "2026-07-31", "--base-url", server.url + "/api")
+    assert out.strip().endswith("hf-daily: fetched 30 / new 30 / updated 0 / skipped 0")
+
+
+def test_hf_daily_rejects_a_bad_week():
+    with pytest.raises(CommandError, match="not an ISO week") as error:
+        ingest("hf-daily", "--week", "31")
+    assert error.value.returncode == 2
+
+
+def test_kaggle_file_and_mirror(server, fixtures):
+    snapshot = fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+    out = ingest("kaggle", str(snapshot), "--no-progress")
+    assert out.strip().endswith("kaggle: fetched 200 / new 200 / updated 0 / skipped 0 / lines 200")
+    server.add_file("/dumps/snapshot.json", snapshot, content_type="application/json")
+    out = ingest("kaggle", "snapshot.json", "--base-url", server.url + "/dumps/")
+    assert "fetched 200 / new 0 / updated 0 / skipped 200" in out
+
+
+def test_kaggle_truncated_download_is_an_error(server, fixtures):
+    snapshot = fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+    server.add("/snapshot.json", Reply(200, snapshot.read_bytes(), truncate_at=10_000))
+    with pytest.raises(CommandError) as error:
+        ingest("kaggle", "snapshot.json", "--base-url", server.url)
+    assert error.value.returncode == 1
+
+
+def test_kaggle_missing_file():
+    with pytest.raises(CommandError, match="no such file") as error:
+        ingest("kaggle", "/nonexistent/snapshot.json")
+    assert error.value.returncode == 2

@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+import datetime as dt
+import gzip
+import io
+
+import pytest
+
+from paperfeed.papers.models import Paper, PaperVersion
+from paperfeed.sources import kaggle
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def snapshot(fixtures):
+    return fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+
+
+def test_it_streams_a_snapshot_in_batches(snapshot):
+    result = kaggle.ingest_file(snapshot, batch_size=64)
+    assert (result.lines, result.stats.new, result.errors) == (200, 200, [])
+    paper = Paper.objects.get(arxiv_id="0704.0001")
+    assert paper.title.startswith("Calculation of prompt diphoton production")
+    assert paper.authors[0] == "C. Balázs"
+    assert paper.latest_version == 2 and paper.published_on == dt.date(2007, 4, 2)
+    assert paper.updated_on == dt.date(2008, 11, 26)
+    assert paper.journal_ref == "Phys.Rev.D76:013009,2007"
+    assert list(paper.versions.values_list("version", flat=True)) == [1, 2]
+    assert Paper.objects.in_category("hep-ph").filter(pk=paper.pk).exists()
+
+
+def test_a_second_import_changes_nothing(snapshot):
+    kaggle.ingest_file(snapshot)
+    again = kaggle.ingest_file(snapshot)
+    assert (again.stats.new, again.stats.updated, again.stats.skipped) == (0, 0, 200)
+
+
+def test_gzip_is_read_transparently(snapshot, tmp_path):
+    packed = tmp_path / "snapshot.json.gz"
+    packed.write_bytes(gzip.compress(snapshot.read_bytes()))
+    assert kaggle.ingest_file(packed).stats.new == 200
+
+
+def test_bad_lines_are_reported_with_their_number_and_the_rest_imports(snapshot, caplog):
+    lines = snapshot.read_bytes().splitlines(keepends=True)[:5]
+    lines.insert(2, b'{"id": "0704.0001", "title": \n')  # a line cut short
+    lines.insert(4, b'{"id": "not-an-id", "title": "x"}\n')
+    result = kaggle.ingest_stream(io.BytesIO(b"".join(lines)), name="dump.json")
+    assert result.stats.new == 5
+    assert [e.split(":")[1] for e in result.errors] == ["3", "5"]
+    assert "dump.json:3: invalid JSON" in caplog.text
+    assert "dump.json:5: 'not-an-id' is not an arXiv id" in caplog.text
+
+
+def test_two_snapshot_versions_merge_versions(fixtures):
+    for name in ("sharath", "wanng-ide"):
+        kaggle.ingest_file(fixtures / f"kaggle-snapshot/{name}_arxiv-metadata-oai-snapshot_first200.jsonl")
+    assert Paper.objects.count() == 200
+    assert PaperVersion.objects.filter(paper__arxiv_id="0704.0001").count() == 2
