@@ -249,9 +249,13 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
             else:
                 is_new = paper.pk is None
                 if _merge_into(paper, record) or known is None:
-                    if not is_new:
+                    if is_new:
+                        # Folded into a paper this batch creates (counted once, as new),
+                        # so that fetched = new + updated + skipped.
+                        stats.skipped += 1
+                    else:
                         changed[paper.pk] = paper
-                    stats.updated += 0 if is_new else 1
+                        stats.updated += 1
                 else:
                     stats.skipped += 1
             pending.append((record, paper, digest))
@@ -274,7 +278,9 @@ def _save_relations(
 ) -> None:
     # Plain rows, not model instances: see _insert_rows.
     links: list[tuple] = []
-    new_sources: list[tuple] = []
+    # Keyed so that a record repeated inside one batch (a cross-listed paper appears
+    # in several listings) leaves one provenance row, the last one's.
+    new_sources: dict[tuple[str, str], tuple] = {}
     updated_sources: list[SourceRecord] = []
     fetched_at = _db_datetime(now)
     # (paper pk, version) -> [submitted_at, size, title, abstract]: the first record's
@@ -298,8 +304,9 @@ def _save_relations(
             versions.setdefault(key, [None, "", "", ""])[2:] = texts[key]
         known = batch.source_records.get((record.source, record.original_id))
         if known is None:
-            new_sources.append((paper.pk, record.source, record.original_id, fetched_at,
-                                digest, record.upvotes, record.num_comments))
+            new_sources[(record.source, record.original_id)] = (
+                paper.pk, record.source, record.original_id, fetched_at, digest,
+                record.upvotes, record.num_comments)
         else:
             known.paper, known.fetched_at, known.content_hash = paper, now, digest
             known.upvotes, known.num_comments = record.upvotes, record.num_comments
@@ -311,7 +318,7 @@ def _save_relations(
         Paper.objects.bulk_update(list(primaries.values()), ["primary_category"])
     _insert_rows(SourceRecord, ["paper_id", "source", "original_id", "fetched_at",
                                 "content_hash", "upvotes", "num_comments"],
-                 new_sources, ignore_conflicts=False)
+                 list(new_sources.values()), ignore_conflicts=False)
     if updated_sources:
         SourceRecord.objects.bulk_update(
             updated_sources, ["paper", "fetched_at", "content_hash", "upvotes", "num_comments"]

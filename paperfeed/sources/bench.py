@@ -71,10 +71,15 @@ def kaggle_lines(shared: Path, count: int) -> Iterator[bytes]:
     abstracts = _abstracts(shared)
     listings = shared / "bench/arxiv-listings/arxiv_browse_listings.jsonl.gz"
     produced, rounds = 0, 0
+    seen: set[str] = set()  # listings repeat cross-listed papers; a snapshot does not
     while produced < count:
         with gzip.open(listings, "rt") as stream:
             for line in stream:
                 row = json.loads(line)
+                if rounds == 0:
+                    if row["id"] in seen:
+                        continue
+                    seen.add(row["id"])
                 names = [a.strip() for a in row["authors"].replace(" and ", ", ").split(",")
                          if a.strip()]
                 yield json.dumps({

@@ -39,3 +39,23 @@ def test_a_batch_costs_a_fixed_number_of_queries(shared_dir, django_assert_max_n
     assert stats.new == 200
     # Every version's own text is kept: the latest version's title for each paper.
     assert PaperVersion.objects.exclude(title="").count() == 200
+
+
+@pytest.mark.django_db
+def test_a_record_repeated_in_one_batch_leaves_one_paper_and_one_provenance_row():
+    from paperfeed.papers.models import Paper, SourceRecord
+
+    first = PaperRecord(source="kaggle", original_id="2401.00001", arxiv_id="2401.00001",
+                        title="A title", categories=("cs.LG",))
+    again = PaperRecord(source="kaggle", original_id="2401.00001", arxiv_id="2401.00001",
+                        title="A title", categories=("cs.LG", "cs.AI"))
+    apply_records([first, again])
+    assert Paper.objects.count() == SourceRecord.objects.count() == 1
+    assert SourceRecord.objects.get().content_hash == again.content_hash()
+    assert sorted(Paper.objects.get().categories.values_list("code", flat=True)) == [
+        "cs.AI", "cs.LG"]
+    stats = apply_records([
+        PaperRecord(source="kaggle", original_id="2401.00002", arxiv_id="2401.00002", title="B"),
+        PaperRecord(source="arxiv-oai", original_id="2401.00002", arxiv_id="2401.00002", title="B"),
+    ])
+    assert (stats.fetched, stats.new, stats.updated, stats.skipped) == (2, 1, 0, 1)
