@@ -66,10 +66,10 @@ def _new_id(n: int) -> str:
     return f"{15 + year:02d}{month + 1:02d}.{number + 1:05d}"
 
 
-def kaggle_lines(shared: Path, count: int) -> Iterator[bytes]:
+def kaggle_lines(shared: Path, count: int, listings: Path | None = None) -> Iterator[bytes]:
     """``count`` Kaggle snapshot lines built from real records (see module docstring)."""
     abstracts = _abstracts(shared)
-    listings = shared / "bench/arxiv-listings/arxiv_browse_listings.jsonl.gz"
+    listings = listings or shared / "bench/arxiv-listings/arxiv_browse_listings.jsonl.gz"
     produced, rounds = 0, 0
     seen: set[str] = set()  # listings repeat cross-listed papers; a snapshot does not
     while produced < count:

@@ -58,3 +58,9 @@ def test_two_snapshot_versions_merge_versions(fixtures):
         kaggle.ingest_file(fixtures / f"kaggle-snapshot/{name}_arxiv-metadata-oai-snapshot_first200.jsonl")
     assert Paper.objects.count() == 200
     assert PaperVersion.objects.filter(paper__arxiv_id="0704.0001").count() == 2
+
+
+def test_the_progress_bar_counts_the_whole_file(snapshot, capsys):
+    kaggle.ingest_file(snapshot, progress=True)
+    err = capsys.readouterr().err
+    assert snapshot.name in err and "100%" in err

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import json
+
+from paperfeed.lib.arxiv_ids import parse_arxiv_id
+from paperfeed.sources import bench, kaggle
+
+
+def test_new_ids_are_valid_and_unique():
+    ids = [bench._new_id(n) for n in itertools.chain(range(0, 300_000, 997), [1_999_999])]
+    assert len(set(ids)) == len(ids)
+    assert all(parse_arxiv_id(i).base == i for i in ids)
+
+
+def test_the_generated_stream_is_a_valid_snapshot_past_the_first_pass(shared_dir, tmp_path):
+    # The first 30 real listing lines, so the stream needs three passes for 70 records.
+    real = shared_dir / "bench/arxiv-listings/arxiv_browse_listings.jsonl.gz"
+    with gzip.open(real, "rb") as source:
+        head = list(itertools.islice(source, 30))
+    listings = tmp_path / "listings.jsonl.gz"
+    listings.write_bytes(gzip.compress(b"".join(head)))
+    unique = len({json.loads(line)["id"] for line in head})
+    stream = io.BytesIO(b"".join(bench.kaggle_lines(shared_dir, 70, listings)))
+    result = kaggle.KaggleResult()
+    records = list(kaggle.read_records(stream, result))
+    assert result.errors == [] and len(records) == 70
+    assert len({r.arxiv_id for r in records}) == 70
+    assert records[unique].arxiv_id == bench._new_id(unique)  # the second pass renumbers
+    assert all(r.abstract and r.title and r.categories and r.versions for r in records)
