@@ -83,6 +83,13 @@ def test_a_failed_run_is_recorded_and_retried_soon(sources):
     assert row.next_run_at == dt.datetime(2026, 7, 31, 2, 1, tzinfo=UTC)
 
 
+# The command calls close_old_connections(), which (rightly) drops a connection left
+# outside autocommit: these tests run outside a wrapping transaction, as a worker does.
+# serialized_rollback puts back the categories that the data migration loaded.
+_REAL_TRANSACTIONS = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+@_REAL_TRANSACTIONS
 def test_the_worker_command_runs_due_jobs_once(sources):
     ScheduledJob.objects.create(name="arxiv-rss", next_run_at=dt.datetime(2020, 1, 1, tzinfo=UTC))
     out = io.StringIO()
@@ -91,6 +98,7 @@ def test_the_worker_command_runs_due_jobs_once(sources):
     assert "worker: done" in out.getvalue()
 
 
+@_REAL_TRANSACTIONS
 def test_the_worker_loop_stops_on_sigterm(sources):
     before = signal.getsignal(signal.SIGTERM)
     out = io.StringIO()
