@@ -36,6 +36,7 @@ class Reply:
     headers: dict[str, str] = field(default_factory=dict)
     content_type: str = "application/xml; charset=utf-8"
     truncate_at: int | None = None  # send only this many bytes, then close
+    hold: threading.Event | None = None  # answer only once this is set (a hung server)
 
     @property
     def payload(self) -> bytes:
@@ -127,6 +128,8 @@ class ReplayServer:
             self.unmatched.append(handler.path)
             reply = Reply(404, f"no recorded response for {handler.path}\n",
                           content_type="text/plain")
+        if reply.hold is not None:
+            reply.hold.wait(timeout=60)
         payload = reply.payload
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
