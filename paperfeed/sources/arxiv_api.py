@@ -138,8 +138,11 @@ def query(*, search_query: str = "", id_list: list[str] | None = None, start: in
     response = client.get(url, params)
     where = f"arXiv API {response.url}"
     if response.status == 400:
-        # The body is the error feed; parse_feed raises with arXiv's own message.
-        parse_feed(response.body, where)
+        # The body is the error feed: raise with arXiv's own message and the ids asked.
+        try:
+            parse_feed(response.body, where)
+        except MalformedIdError as exc:
+            raise MalformedIdError(str(exc), list(id_list or [])) from exc
         raise MalformedIdError(f"{where}: HTTP 400", list(id_list or []))
     if response.status != 200:
         raise SourceError(f"{where}: HTTP {response.status}")

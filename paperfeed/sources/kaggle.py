@@ -12,9 +12,9 @@ in a 4 GB dump neither loses the other millions nor passes unnoticed.
 from __future__ import annotations
 
 import gzip
-import io
 import json
 import logging
+import sys
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -134,15 +134,9 @@ def ingest_file(path: Path, *, batch_size: int = 2000, progress: bool = False) -
 
         # Progress in bytes of the (uncompressed) input; for gzip the total is a guess.
         with tqdm(total=size if not isinstance(stream, gzip.GzipFile) else None,
-                  unit="B", unit_scale=True, desc=path.name, file=_stderr()) as bar:
+                  unit="B", unit_scale=True, desc=path.name, file=sys.stderr) as bar:
             return ingest_stream(stream, name=str(path), batch_size=batch_size,
                                  on_line=bar.update)
-
-
-def _stderr() -> io.TextIOBase:
-    import sys
-
-    return sys.stderr  # type: ignore[return-value]
 
 
 def ingest_url(base_url: str, name: str, *, batch_size: int = 2000,

@@ -65,8 +65,9 @@ def test_a_malformed_id_is_rejected_before_any_request(api, client, server):
 
 
 def test_arxivs_http_400_error_feed_becomes_a_malformed_id_error(api, client):
-    with pytest.raises(MalformedIdError, match="incorrect id format for abc"):
+    with pytest.raises(MalformedIdError, match="incorrect id format for abc") as error:
         arxiv_api.query(id_list=["abc"], base_url=api, client=client)
+    assert error.value.ids == ["abc"]
 
 
 def test_an_id_arxiv_does_not_know_is_an_unknown_id_error(api, client, server, fixtures):
