@@ -74,3 +74,10 @@ def test_an_unreachable_server_is_a_fetch_error(client):
     # Port 9 on loopback (discard) is closed here: the connection is refused.
     with pytest.raises(FetchError, match="giving up"):
         client.get("http://127.0.0.1:9/")
+
+
+def test_a_429_rate_limit_waits_as_told_then_succeeds(server, client, fake_time):
+    server.add("/api/daily_papers", Reply(429, "slow down", headers={"Retry-After": "60"}),
+               Reply(429, "slow down", headers={"Retry-After": "120"}), Reply(200, "[]"))
+    assert client.get(server.url + "/api/daily_papers").text == "[]"
+    assert fake_time.sleeps == [60.0, 120.0]
