@@ -60,10 +60,11 @@ def _abstracts(shared: Path) -> list[str]:
 
 
 def _new_id(n: int) -> str:
-    # Five-digit new-style ids from 1501 on: 99,999 per month, 12 months a year.
+    # Five-digit new-style ids from 2501 on (the listings end in 2023, so none of these
+    # is a real listing's id): 99,999 per month, 12 months a year.
     month, number = divmod(n, 99_999)
     year, month = divmod(month, 12)
-    return f"{15 + year:02d}{month + 1:02d}.{number + 1:05d}"
+    return f"{25 + year:02d}{month + 1:02d}.{number + 1:05d}"
 
 
 def kaggle_lines(shared: Path, count: int, listings: Path | None = None) -> Iterator[bytes]:
