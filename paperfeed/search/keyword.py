@@ -208,11 +208,12 @@ class KeywordIndex:
         searcher = self.index.searcher()
         # Without words there is nothing to rank by relevance: newest first then.
         by_day = newest or text is None
-        result = searcher.search(query, limit, count=True, offset=offset,
+        # tantivy refuses a limit of 0; a caller asking only for the count gets no hits.
+        result = searcher.search(query, max(limit, 1), count=True, offset=offset,
                                  order_by_field="day" if by_day else None)
-        addresses = [address for _, address in result.hits]
+        addresses = [address for _, address in result.hits][:limit]
         ids = searcher.fast_field_values("id", addresses) if addresses else []
-        scores = [0.0 if by_day else float(score) for score, _ in result.hits]
+        scores = [0.0 if by_day else float(score) for score, _ in result.hits][:limit]
         return list(zip(ids, scores, strict=True)), result.count
 
     def allowed(self, ids: list[int], constraint: tantivy.Query) -> set[int]:

@@ -20,20 +20,24 @@ UPVOTE_POOL = 1000
 
 
 class _Hits:
-    """A lazy sequence over the engine's results, so Django's Paginator asks for one page."""
+    """The engine's results as a sequence, so Django's Paginator asks for one page only."""
 
-    def __init__(self, search):
+    def __init__(self, search, first_window: tuple[int, int]):
         self._search = search
-        self.results = search(0, 0)
-
-    def __len__(self) -> int:
-        return self.results.total
+        self._window = first_window
+        self.results = search(first_window[0], first_window[1] - first_window[0])
 
     def count(self) -> int:
         return self.results.total
 
+    def __len__(self) -> int:
+        return self.results.total
+
     def __getitem__(self, window: slice):
-        self.results = self._search(window.start or 0, (window.stop or 0) - (window.start or 0))
+        start, stop = window.start or 0, window.stop or 0
+        if (start, stop) != self._window:  # e.g. a page past the end, clamped to the last
+            self._window = (start, stop)
+            self.results = self._search(start, stop - start)
         return [hit.paper_id for hit in self.results.hits]
 
 
@@ -46,6 +50,13 @@ def _arxiv_redirect(q: str):
         return None
     paper = Paper.objects.filter(arxiv_id=arxiv_id.base).only("pk", "arxiv_id", "slug").first()
     return redirect(paper.get_absolute_url()) if paper else None
+
+
+def _page_number(raw: str | None) -> int:
+    try:
+        return max(1, min(int(raw or 1), 10_000))
+    except ValueError:
+        return 1
 
 
 def search(request):
@@ -70,10 +81,10 @@ def search(request):
         page_obj = paginator.get_page(request.GET.get("page"))
         papers = list(page_obj.object_list)
     else:
+        number = _page_number(request.GET.get("page"))
         hits = _Hits(lambda offset, limit: search_parsed(
             parsed, mode=mode, limit=limit, offset=offset,
-            filters={**filters, "sort": sort}))
-        results = hits.results
+            filters={**filters, "sort": sort}), ((number - 1) * page_size, number * page_size))
         paginator = Paginator(hits, page_size)
         page_obj = paginator.get_page(request.GET.get("page"))
         ids = list(page_obj.object_list)
