@@ -111,3 +111,17 @@ def test_a_query_matching_nothing_says_so(indexed_demo):
 def test_without_embeddings_hybrid_falls_back_to_keywords(indexed_demo):
     results = search_papers("video diffusion", mode="hybrid")
     assert results.mode == "bm25" and results.hits
+
+
+def test_the_search_command_prints_ranked_json(indexed_demo):
+    import io
+    import json
+
+    from django.core.management import call_command
+
+    out = io.StringIO()
+    call_command("search", "history guided video diffusion", "--mode", "bm25", "--limit", "3",
+                 "--json", stdout=out)
+    data = json.loads(out.getvalue())
+    assert data["hits"][0]["title"] == "History-Guided Video Diffusion"
+    assert len(data["hits"]) == 3 and data["hits"][0]["score"] >= data["hits"][1]["score"]

@@ -112,3 +112,10 @@ def test_a_changed_abstract_is_embedded_again(small_corpus, django_capture_on_co
                                    abstract="A new abstract about sign language.")])
     assert list(pending_embeddings(engine.model_name).values_list("arxiv_id", flat=True)) == [
         "2401.00005"]
+
+
+def test_the_embed_command_embeds_what_is_missing(small_corpus):
+    import io
+
+    call_command("embed", "--limit", "2", stdout=io.StringIO(), stderr=io.StringIO())
+    assert PaperEmbedding.objects.count() == 2
