@@ -23,7 +23,7 @@ from paperfeed.search.engine import Engine, Hit, SearchResults
 from paperfeed.search.query import ParsedQuery, parse_query
 
 __all__ = ["Hit", "SearchResults", "search_papers", "related_papers", "embed_texts",
-           "get_engine"]
+           "get_engine", "related_to"]
 
 _engines: dict[Path, Engine] = {}
 _lock = threading.Lock()
@@ -65,18 +65,23 @@ def search_parsed(parsed: ParsedQuery, *, mode: str = "hybrid", limit: int = 20,
 
 def related_papers(paper_id: int, limit: int = 10) -> list[int]:
     """Nearest papers by embedding; by shared title words when there is no embedding."""
+    return related_to(paper_id, None, limit)
+
+
+def related_to(paper_id: int, title: str | None, limit: int = 10) -> list[int]:
+    """:func:`related_papers`, given the title when the caller has it (saves a query)."""
     engine = get_engine()
     vector = engine.vectors.get([paper_id]).get(paper_id)
     if vector is not None:
         found = engine.vectors.search(vector, limit + 1)
         return [pid for pid, _ in found if pid != paper_id][:limit]
-    from paperfeed.papers.models import Paper
+    if title is None:
+        from paperfeed.papers.models import Paper
 
-    title = Paper.objects.filter(pk=paper_id).values_list("title", flat=True).first()
+        title = Paper.objects.filter(pk=paper_id).values_list("title", flat=True).first()
     if not title:
         return []
-    parsed = parse_query(title)
-    hits, _ = engine.keyword.search(parsed, limit=limit + 1)
+    hits, _ = engine.keyword.search(parse_query(title), limit=limit + 1)
     return [pid for pid, _ in hits if pid != paper_id][:limit]
 
 

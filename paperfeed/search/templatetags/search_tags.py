@@ -7,7 +7,7 @@ import logging
 from django import template
 
 from paperfeed.papers.models import Paper
-from paperfeed.search.service import related_papers
+from paperfeed.search.service import related_to
 
 register = template.Library()
 log = logging.getLogger("paperfeed.search")
@@ -17,7 +17,7 @@ log = logging.getLogger("paperfeed.search")
 def related_papers_for(paper: Paper, limit: int = 5) -> list[Paper]:
     """Papers near this one, nearest first (empty rather than an error page if search fails)."""
     try:
-        ids = related_papers(paper.pk, limit)
+        ids = related_to(paper.pk, paper.title, limit)
     except Exception:
         log.exception("related papers failed for paper %s", paper.pk)
         return []
