@@ -102,6 +102,30 @@ SETTINGS: tuple[Setting, ...] = (
 # Each app declares its own settings in its own tuple below (keeps merges apart).
 SOURCES_SETTINGS: tuple[Setting, ...] = (
     # sources: ingestion
+    Setting("PAPERFEED_SOURCES_DELAY", _float, "3",
+            "Seconds between two requests to arXiv or Hugging Face (arXiv asks for 3)."),
+    Setting("PAPERFEED_SOURCES_MAX_RETRIES", _int, "5",
+            "Retries of a failed request (429/5xx, dropped connection) before giving up; "
+            "waits follow `Retry-After` or double each time."),
+    Setting("PAPERFEED_SOURCES_CONTACT", _str, "",
+            "A URL or e-mail added to the User-Agent so arXiv can reach the operator."),
+    Setting("PAPERFEED_ARXIV_OAI_URL", _str, "https://oaipmh.arxiv.org/oai",
+            "arXiv's OAI-PMH endpoint."),
+    Setting("PAPERFEED_ARXIV_API_URL", _str, "https://export.arxiv.org/api/query",
+            "arXiv's API query endpoint."),
+    Setting("PAPERFEED_ARXIV_RSS_URL", _str, "https://rss.arxiv.org/rss",
+            "arXiv's RSS base URL; categories are appended (`/cs.AI+cs.LG`)."),
+    Setting("PAPERFEED_HF_API_URL", _str, "https://huggingface.co/api",
+            "Hugging Face API base URL (`/daily_papers` is appended)."),
+    Setting("PAPERFEED_RSS_CATEGORIES", _list, "cs.AI,cs.CL,cs.CV,cs.LG",
+            "arXiv categories the worker reads from RSS every day."),
+    Setting("PAPERFEED_RSS_TIME", _list, "01:30",
+            "UTC times (HH:MM, comma-separated) at which the worker runs the arXiv RSS job."),
+    Setting("PAPERFEED_HF_DAILY_TIME", _list, "06:00,18:00",
+            "UTC times (HH:MM, comma-separated) at which the worker fetches Hugging Face "
+            "daily papers (upvotes keep changing during the day)."),
+    Setting("PAPERFEED_WORKER_INTERVAL", _int, "60",
+            "Seconds the worker sleeps between rounds with `--loop`."),
 )
 
 SEARCH_SETTINGS: tuple[Setting, ...] = (
