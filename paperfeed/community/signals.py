@@ -10,7 +10,7 @@ def create_profile(sender, instance, created: bool, raw: bool = False, **kwargs)
         Profile.objects.get_or_create(user=instance)
 
 
-def ensure_curator_group(sender, apps, using: str = "default", **kwargs) -> None:
+def ensure_curator_group(sender, using: str = "default", **kwargs) -> None:
     """The ``curator`` group, holding the ``community.moderate`` permission."""
     from django.contrib.auth.models import Group, Permission
 

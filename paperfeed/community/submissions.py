@@ -22,7 +22,7 @@ from paperfeed.papers.merge import apply_records
 from paperfeed.papers.models import Paper, Source
 from paperfeed.papers.records import PaperRecord
 from paperfeed.sources import arxiv_api
-from paperfeed.sources.http import SourceError
+from paperfeed.sources.http import PoliteClient, SourceError
 
 
 class Refused(Exception):
@@ -60,7 +60,9 @@ def check_rules(user: AbstractBaseUser, arxiv_id: ArxivId, today: dt.date) -> No
 def fetch_record(arxiv_id: ArxivId) -> PaperRecord:
     try:
         # The API address is PAPERFEED_ARXIV_API_URL (declared by the sources app).
-        [record] = arxiv_api.fetch_by_ids([arxiv_id.versioned])
+        # A member is waiting on the page: fail fast rather than retry for a minute.
+        client = PoliteClient(timeout=15, max_retries=1)
+        [record] = arxiv_api.fetch_by_ids([arxiv_id.versioned], client=client)
     except arxiv_api.MalformedIdError as exc:
         raise Refused(f"arXiv does not accept {arxiv_id.versioned!s} as an id ({exc}).") from None
     except arxiv_api.UnknownIdError:
