@@ -19,7 +19,7 @@ class SignUpForm(BaseUserCreationForm):
         labels = {"username": "User name (shown with your comments)"}
 
     def clean_username(self) -> str:
-        username = super().clean_username()
+        username = self.cleaned_data["username"]
         # Usernames differing only by case would be confused for each other.
         if User.objects.filter(username__iexact=username).exists():
             raise forms.ValidationError("That user name is taken.")
