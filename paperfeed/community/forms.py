@@ -78,6 +78,7 @@ class CommentForm(forms.ModelForm):
         fields = ["body"]
         widgets = {"body": forms.Textarea(attrs={"rows": 4, "maxlength": 10_000})}
         labels = {"body": "Comment (Markdown)"}
+        error_messages = {"body": {"required": "A comment cannot be empty."}}
 
     def clean_body(self) -> str:
         body = self.cleaned_data["body"].strip()
