@@ -61,7 +61,7 @@ def fetch_record(arxiv_id: ArxivId) -> PaperRecord:
     try:
         # The API address is PAPERFEED_ARXIV_API_URL (declared by the sources app).
         # A member is waiting on the page: fail fast rather than retry for a minute.
-        client = PoliteClient(timeout=15, max_retries=1)
+        client = PoliteClient(timeout=15, max_retries=0)
         [record] = arxiv_api.fetch_by_ids([arxiv_id.versioned], client=client)
     except arxiv_api.MalformedIdError as exc:
         raise Refused(f"arXiv does not accept {arxiv_id.versioned!s} as an id ({exc}).") from None

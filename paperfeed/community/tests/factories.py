@@ -37,3 +37,7 @@ def paper(title: str | None = None, *, feed_date: dt.date | None = dt.date(2026,
     fields.setdefault("arxiv_id", f"2611.{n:05d}")
     return Paper.objects.create(title=title, title_key=title.lower(), slug=f"test-paper-{n}",
                                 feed_date=feed_date, abstract=f"Abstract {n}.", **fields)
+
+
+def get_user(username: str):
+    return get_user_model().objects.get(username=username)
