@@ -35,8 +35,9 @@ def paper(title: str | None = None, *, feed_date: dt.date | None = dt.date(2026,
     n = next(_numbers)
     title = title or f"A paper about test number {n}"
     fields.setdefault("arxiv_id", f"2611.{n:05d}")
-    return Paper.objects.create(title=title, title_key=title.lower(), slug=f"test-paper-{n}",
-                                feed_date=feed_date, abstract=f"Abstract {n}.", **fields)
+    fields.setdefault("abstract", f"Abstract {n}.")
+    return Paper.objects.create(title=title, title_key=title.lower()[:300], slug=f"test-paper-{n}",
+                                feed_date=feed_date, **fields)
 
 
 def get_user(username: str):
