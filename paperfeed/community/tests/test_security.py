@@ -26,12 +26,12 @@ REPO = Path(__file__).resolve().parents[3]
 def _state():
     """Everything a state-changing request could change."""
     return (
-        list(Vote.objects.values_list("pk", flat=True)),
-        list(Comment.objects.values_list("pk", "body", "hidden", "deleted")),
+        list(Vote.objects.order_by("pk").values_list("pk", flat=True)),
+        list(Comment.objects.order_by("pk").values_list("pk", "body", "hidden", "deleted")),
         ModerationAction.objects.count(),
-        list(get_user_model().objects.values_list("pk", "is_active", "password")),
-        list(Paper.objects.values_list("pk", "status", "featured", "upvotes_local",
-                                       "comments_local")),
+        list(get_user_model().objects.order_by("pk").values_list("pk", "is_active", "password")),
+        list(Paper.objects.order_by("pk").values_list("pk", "status", "featured",
+                                                      "upvotes_local", "comments_local")),
     )
 
 
