@@ -53,7 +53,10 @@ def mark_verified(user: AbstractBaseUser) -> None:
 def is_verified(user: AbstractBaseUser) -> bool:
     if user.is_staff:
         return True
-    return Profile.objects.filter(user=user, email_verified_at__isnull=False).exists()
+    try:
+        return user.community_profile.verified  # free when select_related loaded it
+    except Profile.DoesNotExist:
+        return False
 
 
 def send_mail_template(name: str, to: str, context: dict) -> None:

@@ -6,8 +6,9 @@ from django import template
 from django.db.models import QuerySet
 
 from paperfeed.community import comments, moderation
+from paperfeed.community.models import Submission
 from paperfeed.community.votes import voted_ids
-from paperfeed.papers.models import Paper
+from paperfeed.papers.models import Paper, Source
 
 register = template.Library()
 
@@ -46,9 +47,28 @@ def has_upvoted(context, paper: Paper) -> bool:
     return paper.pk in cached[1]
 
 
-@register.simple_tag
-def comment_thread(paper: Paper) -> list[comments.Node]:
+@register.simple_tag(takes_context=True)
+def comment_thread(context, paper: Paper) -> list[comments.Node]:
+    """The paper's comments; no query at all when none can be shown to this visitor.
+
+    ``comments_local`` counts the shown comments, so at 0 there is only hidden or deleted
+    ones; only curators are shown those (as tombstones with the reason).
+    """
+    if not paper.comments_local:
+        request = context.get("request")
+        if request is None or not moderation.is_curator(request.user):
+            return []
     return comments.thread(paper)
+
+
+@register.simple_tag
+def paper_submission(paper: Paper) -> Submission | None:
+    """Who submitted the paper, if a member did; free for the rest (the paper page
+    prefetches source records, and a submission always leaves one)."""
+    records = getattr(paper, "_prefetched_objects_cache", {}).get("source_records")
+    if records is not None and not any(r.source == Source.SUBMISSION for r in records):
+        return None
+    return Submission.objects.filter(paper=paper).select_related("user").first()
 
 
 @register.filter

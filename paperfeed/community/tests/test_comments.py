@@ -87,9 +87,20 @@ class CommentTests(CommunityTestCase):
         action = ModerationAction.objects.get()
         assert (action.actor, action.kind, action.reason, action.comment) == (
             self.curator, ModerationAction.Kind.HIDE_COMMENT, "spam", comment)
+        html = self.client.get(self.paper.get_absolute_url()).content.decode()
+        assert "[hidden by a curator: spam]" in html  # curators still see the tombstone
         self.as_member()
         html = self.client.get(self.paper.get_absolute_url()).content.decode()
-        assert "[hidden by a curator: spam]" in html and "cheap pills" not in html
+        assert "cheap pills" not in html
+
+    def test_members_see_where_a_hidden_comment_was_when_it_has_replies(self):
+        hidden = comments.post_comment(self.owner, self.paper, "rude words")
+        comments.post_comment(self.member, self.paper, "calm reply", parent=hidden)
+        comments.set_hidden(hidden, True, "rude")
+        self.as_member()
+        html = self.client.get(self.paper.get_absolute_url()).content.decode()
+        assert "[hidden by a curator: rude]" in html and "calm reply" in html
+        assert "rude words" not in html
 
     def test_restoring_a_hidden_comment_counts_it_again(self):
         comment = comments.post_comment(self.owner, self.paper, "fine after all")

@@ -128,3 +128,29 @@ class ListingQueryTests(CommunityTestCase):
     def test_a_members_listing_of_more_papers_costs_the_same(self):
         self.as_member()
         self.day_queries(8, papers=12)
+
+
+class PaperPageQueryTests(CommunityTestCase):
+    def test_a_members_paper_page_with_a_discussion_costs_a_fixed_number_of_queries(self):
+        from paperfeed.community import comments
+
+        for n in range(5):
+            comments.post_comment(self.owner if n % 2 else self.member, self.paper, f"c{n}")
+        self.as_member()
+        # 4 for the paper, +2 session and user, +1 the member's vote, +1 the thread with its
+        # authors, +2 the curator check (user and group permissions).
+        with self.assertNumQueries(10):
+            self.client.get(self.paper.get_absolute_url())
+
+    def test_a_profile_costs_the_same_whatever_the_number_of_papers(self):
+        from paperfeed.community.votes import set_vote
+
+        self.as_member()
+        for papers in (2, 8):
+            Vote.objects.all().delete()
+            for _ in range(papers):
+                set_vote(self.owner, factories.paper(), True)
+            # session, user, the profile's owner, upvoted (+ categories), submitted (nothing
+            # to prefetch), the curator check (2), the member's votes on the rows.
+            with self.assertNumQueries(9):
+                self.client.get(reverse("community:profile", args=["owner"]))
