@@ -146,6 +146,8 @@ COMMUNITY_SETTINGS: tuple[Setting, ...] = (
             "Most submission attempts from one IP address."),
     Setting("PAPERFEED_RATE_SIGNUPS_PER_IP", parse_rate, "10/hour",
             "Most sign-ups and password-reset requests from one IP address."),
+    Setting("PAPERFEED_RATE_FAILED_LOGINS_PER_IP", parse_rate, "20/hour",
+            "Most failed sign-ins from one IP address before sign-in is refused for a while."),
     Setting("PAPERFEED_SUBMISSIONS_PER_DAY", _int, "5",
             "Most papers one account may submit per day (UTC)."),
     Setting("PAPERFEED_SUBMISSION_WINDOW_DAYS", _int, "14",

@@ -20,7 +20,7 @@ from paperfeed.community.models import Throttle
 from paperfeed.lib.rates import Rate, window_start
 
 _WORDS = {"votes": "votes", "comments": "comments", "submissions": "submission attempts",
-          "signups": "sign-ups and password resets"}
+          "signups": "sign-ups and password resets", "failed_logins": "failed sign-ins"}
 
 
 @dataclass(frozen=True)
@@ -57,6 +57,24 @@ def _hit(scope: str, key: str, rate: Rate, now: float) -> int:
         return rows.values_list("hits", flat=True).get()
 
 
+def over_limit(request: HttpRequest, action: str, *, now: float | None = None) -> Refusal | None:
+    """Like :func:`check` for the IP limit, without counting a hit (for failed sign-ins,
+    which are counted only once they have failed)."""
+    now = time.time() if now is None else now
+    rate = settings.COMMUNITY[f"RATE_{action.upper()}_PER_IP"]
+    hits = Throttle.objects.filter(scope=f"{action}:ip", key=client_ip(request),
+                                   window=window_start(now, rate)).values_list("hits", flat=True)
+    if (hits.first() or 0) >= rate.limit:
+        return _refusal(action, "your network address", rate, now)
+    return None
+
+
+def _refusal(action: str, who: str, rate: Rate, now: float) -> Refusal:
+    retry = window_start(now, rate) + rate.seconds - int(now)
+    return Refusal(f"Too many {_WORDS.get(action, action)} from {who} (the limit is {rate}). "
+                   f"Please try again in {_duration(retry)}.", retry)
+
+
 def check(request: HttpRequest, action: str, *, now: float | None = None) -> Refusal | None:
     """Count ``action`` (votes, comments, submissions, signups) for this account and IP.
 
@@ -72,13 +90,8 @@ def check(request: HttpRequest, action: str, *, now: float | None = None) -> Ref
                    settings.COMMUNITY[f"RATE_{action.upper()}_PER_IP"]))
     for scope, key, rate in limits:
         if _hit(scope, key, rate, now) > rate.limit:
-            retry = window_start(now, rate) + rate.seconds - int(now)
             who = "this account" if scope.endswith(":user") else "your network address"
-            return Refusal(
-                f"Too many {_WORDS.get(action, action)} from {who} (the limit is {rate}). "
-                f"Please try again in {_duration(retry)}.",
-                retry,
-            )
+            return _refusal(action, who, rate, now)
     return None
 
 

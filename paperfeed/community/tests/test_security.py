@@ -234,6 +234,19 @@ class RateLimitTests(CommunityTestCase):
             response = self.client.post(reverse("community:submit"), {"arxiv_id": "2401.12345"})
         assert response.status_code == 429 and b"Too many submission attempts" in response.content
 
+    def test_failed_sign_ins_are_limited_per_ip(self):
+        login = reverse("community:login")
+        with _rates(RATE_FAILED_LOGINS_PER_IP="2/hour"):
+            for _ in range(2):
+                assert self.client.post(login, {"username": "member", "password": "guess"},
+                                        REMOTE_ADDR="198.51.100.9").status_code == 200
+            right = {"username": "member", "password": factories.PASSWORD}
+            refused = self.client.post(login, right, REMOTE_ADDR="198.51.100.9")
+            assert refused.status_code == 429
+            assert b"Too many failed sign-ins" in refused.content
+            # Other addresses, and successful sign-ins, are not held back.
+            assert self.client.post(login, right, REMOTE_ADDR="198.51.100.10").status_code == 302
+
     def test_signups_are_limited_per_ip(self):
         with _rates(RATE_SIGNUPS_PER_IP="1/hour"):
             for n in range(2):

@@ -59,9 +59,20 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
 
 
 class SignInView(auth_views.LoginView):
+    """Django's sign-in, refusing an address that keeps guessing passwords."""
+
     template_name = "community/signin.html"
     authentication_form = SignInForm
     redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if refusal := ratelimit.over_limit(request, "failed_logins"):
+            return refuse(request, refusal.message, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        ratelimit.check(self.request, "failed_logins")  # counts the failure
+        return super().form_invalid(form)
 
 
 class SignOutView(auth_views.LogoutView):
