@@ -93,3 +93,16 @@ def test_voting_still_works_with_javascript_off(browser, live_server):
         assert page.get_attribute(".community-actions button.vote-button", "aria-pressed") == "true"
     finally:
         context.close()
+
+
+def test_a_visitor_who_clicks_upvote_is_asked_to_sign_in_and_comes_back(page, live_server):
+    factories.member("ada")
+    factories.paper("A paper for newcomers", upvotes_imported=7)
+    page.goto(live_server.url + "/papers/date/2026-11-20")
+    page.get_by_role("button", name="Upvote").click()
+    page.wait_for_url("**/accounts/login/**")
+    assert "next=%2Fpapers%2Fdate%2F2026-11-20" in page.url
+    page.fill("input[name=username]", "ada")
+    page.fill("input[name=password]", factories.PASSWORD)
+    page.click("form.stack button[type=submit]")
+    page.wait_for_url("**/papers/date/2026-11-20")

@@ -129,6 +129,19 @@ class ListingQueryTests(CommunityTestCase):
         self.as_member()
         self.day_queries(8, papers=12)
 
+    def test_trending_knows_the_members_votes_with_one_query(self):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        for _ in range(5):
+            factories.paper(feed_date=dt.date(2026, 11, 20), upvotes_imported=3)
+        self.as_member()
+        with CaptureQueriesContext(connection) as queries:
+            response = self.client.get(reverse("papers:trending"))
+        assert len(response.context["papers"]) == 6
+        vote_queries = [q for q in queries.captured_queries if "community_vote" in q["sql"]]
+        assert len(vote_queries) == 1
+
 
 class PaperPageQueryTests(CommunityTestCase):
     def test_a_members_paper_page_with_a_discussion_costs_a_fixed_number_of_queries(self):

@@ -34,8 +34,11 @@
     })
       .then(function (response) {
         if (response.status === 401) {
-          window.location.href = form.getAttribute("data-login") ||
-            "/accounts/login/?next=" + encodeURIComponent(window.location.pathname);
+          // Signed out (or the session expired): sign in, then come back here.
+          var nav = document.querySelector("[data-login-url]");
+          var login = nav ? nav.getAttribute("data-login-url") : "/accounts/login/";
+          window.location.href = login + "?next=" + encodeURIComponent(
+            window.location.pathname + window.location.search);
           return null;
         }
         return response.json().then(function (data) {
