@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from paperfeed.community.models import Comment, Submission
 from paperfeed.community.tests import factories
+from paperfeed.community.tests.processes import query_one, race
 from paperfeed.papers.models import Paper, SourceRecord
 from paperfeed.sources.testing import ReplayServer, Reply
 
@@ -164,3 +165,33 @@ def test_when_arxiv_is_down_nothing_is_saved(arxiv, member_client):
 def test_visitors_must_sign_in_to_submit(client, db):
     response = client.get(SUBMIT)
     assert response.status_code == 302 and response["Location"].startswith("/accounts/login/")
+
+
+_SUBMITTER = """
+from django.contrib.auth import get_user_model
+from paperfeed.community import submissions
+from paperfeed.lib.arxiv_ids import parse_arxiv_id
+
+user = get_user_model().objects.get(pk=int(sys.argv[2]))
+phase(0)
+try:
+    submissions.submit(user, parse_arxiv_id("1605.08386"))
+    outcome = "submitted"
+except submissions.Refused as refusal:
+    outcome = f"refused: {refusal}"
+(SYNC / f"result-{os.getpid()}").write_text(outcome)
+"""
+
+
+@pytest.mark.django_db(transaction=True)
+def test_members_racing_to_submit_the_same_paper_get_one_submission(arxiv, tmp_path):
+    racers = [factories.member().pk for _ in range(3)]
+    next(race(tmp_path, _SUBMITTER, [[str(pk)] for pk in racers],
+              env={"PAPERFEED_SUBMISSION_WINDOW_DAYS": "100000"}))
+    outcomes = sorted(p.read_text() for p in (tmp_path / "sync").glob("result-*"))
+    assert outcomes[-1] == "submitted" and len(outcomes) == 3
+    for refusal in outcomes[:-1]:
+        assert refusal.startswith("refused: arXiv:1605.08386 was ")  # already submitted / a moment ago
+    assert query_one(tmp_path, "SELECT COUNT(*) FROM community_submission", [])[0] == 1
+    assert query_one(tmp_path, "SELECT COUNT(*) FROM papers_paper WHERE arxiv_id = ?",
+                     ["1605.08386"])[0] == 1
