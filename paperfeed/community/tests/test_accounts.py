@@ -165,3 +165,22 @@ class AccountDeletionTests(CommunityTestCase):
                                     {"password": "wrong"})
         assert "That is not your password." in str(response.context["form"].errors)
         assert User.objects.filter(username="owner").exists()
+
+
+class UnverifiedMemberTests(CommunityTestCase):
+    def test_an_unverified_member_asks_for_a_new_link_and_cannot_comment_meanwhile(self):
+        newcomer = factories.member("newcomer", verified=False)
+        self.client.force_login(newcomer)
+        profile = self.client.get(reverse("community:profile", args=["newcomer"]))
+        assert b"is not confirmed yet" in profile.content
+        response = self.client.post(reverse("community:comment_new", args=[self.paper.pk]),
+                                    {"body": "first!"})
+        assert response.status_code == 403 and b"confirm your e-mail address" in response.content
+        assert not Comment.objects.exists()
+        self.client.post(reverse("community:verify_resend"))
+        [message] = mail.outbox
+        assert message.to == ["newcomer@example.org"]
+        self.client.post(_path(message.body))
+        response = self.client.post(reverse("community:comment_new", args=[self.paper.pk]),
+                                    {"body": "first!"})
+        assert response.status_code == 302 and Comment.objects.count() == 1
