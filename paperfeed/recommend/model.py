@@ -43,7 +43,11 @@ class UserModel:
     scale: np.ndarray  # float32 (3, 2): mean and std of each signal on background papers
 
     def _signals(self, lexical: sp.csr_matrix, semantic: np.ndarray) -> np.ndarray:
-        lex = np.asarray(lexical[:, self.lex_index] @ self.lex_weight).ravel() + self.lex_bias
+        # Scatter the kept weights into a dense vector: a sparse-matrix-vector product is
+        # far cheaper than selecting columns of a CSR matrix.
+        dense = np.zeros(lexical.shape[1], dtype=np.float32)
+        dense[self.lex_index] = self.lex_weight
+        lex = lexical @ dense + self.lex_bias
         sem = semantic @ self.sem_weight + self.sem_bias
         near = neighbour_similarity(semantic, self.positives)
         return np.vstack([lex, sem, near])
@@ -90,7 +94,7 @@ def neighbour_similarity(semantic: np.ndarray, positives: np.ndarray, k: int = N
 
 
 def _fit_svm(features, labels: np.ndarray, weights: np.ndarray) -> tuple[np.ndarray, float]:
-    svm = LinearSVC(C=C, class_weight="balanced", max_iter=20000)
+    svm = LinearSVC(C=C, class_weight="balanced", max_iter=5000, tol=1e-3)
     svm.fit(features, labels, sample_weight=weights)
     return svm.coef_.ravel().astype(np.float32), float(svm.intercept_[0])
 
@@ -109,11 +113,46 @@ def train(
     weights = np.r_[np.ones(n_pos), neg_weights if neg_weights is not None else np.ones(n_neg)]
     lex_w, lex_b = _fit_svm(sp.vstack([pos_lexical, neg_lexical]).tocsr(), labels, weights)
     sem_w, sem_b = _fit_svm(np.vstack([pos_semantic, neg_semantic]), labels, weights)
-    kept = np.argsort(-np.abs(lex_w))[:LEXICAL_WEIGHTS_KEPT]
-    kept = np.sort(kept[lex_w[kept] != 0]).astype(np.int32)
+    kept = np.flatnonzero(lex_w)
+    if len(kept) > LEXICAL_WEIGHTS_KEPT:
+        strongest = np.argpartition(-np.abs(lex_w[kept]), LEXICAL_WEIGHTS_KEPT - 1)
+        kept = kept[strongest[:LEXICAL_WEIGHTS_KEPT]]
+    kept = np.sort(kept).astype(np.int32)
     model = UserModel(kept, lex_w[kept], lex_b, sem_w, sem_b,
                       pos_semantic.astype(np.float32), np.zeros((3, 2), dtype=np.float32))
     background = model._signals(neg_lexical, neg_semantic)
     std = background.std(axis=1)
     model.scale = np.stack([background.mean(axis=1), np.where(std > 1e-9, std, 1.0)], axis=1).astype(np.float32)
     return model
+
+
+def score_many(models: list[UserModel], lexical: sp.csr_matrix, semantic: np.ndarray,
+               top: int = 50) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Score one day's new papers for many users at once; each user's ``top`` best.
+
+    Lexical and semantic weights of all users are stacked into two matrices, so the
+    work is two matrix products instead of a loop of small ones; neighbours are done per
+    user (their papers differ in number). Returns (paper indices, scores) per user,
+    best first.
+    """
+    n_papers = semantic.shape[0]
+    if not models or n_papers == 0:
+        return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)) for _ in models]
+    rows = np.repeat(np.arange(len(models)), [len(m.lex_index) for m in models])
+    cols = np.concatenate([m.lex_index for m in models])
+    data = np.concatenate([m.lex_weight for m in models])
+    lex_weights = sp.csr_matrix((data, (rows, cols)), shape=(len(models), lexical.shape[1]))
+    lex = (lexical @ lex_weights.T).toarray().T + np.array([m.lex_bias for m in models])[:, None]
+    sem = np.stack([m.sem_weight for m in models]) @ semantic.T
+    sem += np.array([m.sem_bias for m in models])[:, None]
+    results = []
+    k = min(top, n_papers)
+    for i, model in enumerate(models):
+        near = neighbour_similarity(semantic, model.positives)
+        signals = np.vstack([lex[i], sem[i], near])
+        z = (signals - model.scale[:, :1]) / model.scale[:, 1:]
+        score = z[0] + z[1] + NEIGHBOUR_WEIGHT * z[2]
+        best = np.argpartition(-score, k - 1)[:k]
+        best = best[np.argsort(-score[best], kind="stable")]
+        results.append((best, score[best].astype(np.float32)))
+    return results
