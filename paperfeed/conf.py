@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from paperfeed.lib.rates import parse_rate
+
 
 def _bool(raw: str) -> bool:
     lowered = raw.strip().lower()
@@ -52,7 +54,8 @@ class Setting:
 
     @property
     def type_name(self) -> str:
-        return {_bool: "boolean", _int: "integer", _float: "number", _list: "list"}.get(
+        return {_bool: "boolean", _int: "integer", _float: "number", _list: "list",
+                parse_rate: "rate"}.get(
             self.parse, "string"
         )
 
@@ -85,6 +88,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),
+    # E-mail (shared by community and digests)
+    Setting("PAPERFEED_SMTP_HOST", _str, None,
+            "SMTP server for outgoing mail. Unset: mail is printed to the console instead."),
+    Setting("PAPERFEED_SMTP_PORT", _int, "587", "SMTP server port."),
+    Setting("PAPERFEED_SMTP_USER", _str, "", "SMTP user name, if the server needs one."),
+    Setting("PAPERFEED_SMTP_PASSWORD", _str, "", "SMTP password.", secret=True),
+    Setting("PAPERFEED_SMTP_TLS", _bool, "true", "Use STARTTLS when talking to the SMTP server."),
+    Setting("PAPERFEED_FROM_EMAIL", _str, "paperfeed@localhost",
+            "Sender address of the mail paperfeed sends."),
 )
 
 # Each app declares its own settings in its own tuple below (keeps merges apart).
@@ -134,6 +146,28 @@ SEARCH_SETTINGS: tuple[Setting, ...] = (
 
 COMMUNITY_SETTINGS: tuple[Setting, ...] = (
     # community: accounts, votes, submissions, comments
+    Setting("PAPERFEED_RATE_VOTES", parse_rate, "120/hour",
+            "Most votes (and vote removals) one account may cast, as `N/second|minute|hour|day`."),
+    Setting("PAPERFEED_RATE_VOTES_PER_IP", parse_rate, "600/hour",
+            "Most votes from one IP address, whatever the account."),
+    Setting("PAPERFEED_RATE_COMMENTS", parse_rate, "30/hour", "Most comments one account may post."),
+    Setting("PAPERFEED_RATE_COMMENTS_PER_IP", parse_rate, "120/hour", "Most comments from one IP address."),
+    Setting("PAPERFEED_RATE_SUBMISSIONS", parse_rate, "20/hour",
+            "Most submission attempts one account may make (see also the daily cap)."),
+    Setting("PAPERFEED_RATE_SUBMISSIONS_PER_IP", parse_rate, "60/hour",
+            "Most submission attempts from one IP address."),
+    Setting("PAPERFEED_RATE_SIGNUPS_PER_IP", parse_rate, "10/hour",
+            "Most sign-ups and password-reset requests from one IP address."),
+    Setting("PAPERFEED_RATE_FAILED_LOGINS_PER_IP", parse_rate, "20/hour",
+            "Most failed sign-ins from one IP address before sign-in is refused for a while."),
+    Setting("PAPERFEED_SUBMISSIONS_PER_DAY", _int, "5",
+            "Most papers one account may submit per day (UTC)."),
+    Setting("PAPERFEED_SUBMISSION_WINDOW_DAYS", _int, "14",
+            "A paper can be submitted only this many days after its first arXiv version."),
+    Setting("PAPERFEED_PROXY_COUNT", _int, "0",
+            "Reverse proxies in front of paperfeed: the client IP is taken that many entries "
+            "from the right of `X-Forwarded-For` (0: use the socket address)."),
+    Setting("PAPERFEED_VERIFY_DAYS", _int, "3", "Days an e-mail verification link stays valid."),
 )
 
 DIGESTS_SETTINGS: tuple[Setting, ...] = (
