@@ -85,6 +85,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),
+    Setting("PAPERFEED_SMTP_HOST", _str, "localhost", "SMTP server that sends paperfeed's e-mail."),
+    Setting("PAPERFEED_SMTP_PORT", _int, "25", "Port of the SMTP server."),
+    Setting("PAPERFEED_SMTP_USER", _str, "", "SMTP user name (empty: no authentication)."),
+    Setting("PAPERFEED_SMTP_PASSWORD", _str, "", "SMTP password.", secret=True),
+    Setting("PAPERFEED_SMTP_TLS", _bool, "false", "Use STARTTLS when talking to the SMTP server."),
+    Setting("PAPERFEED_FROM_EMAIL", _str, "paperfeed <noreply@localhost>",
+            "Sender address of paperfeed's e-mail."),
 )
 
 # Each app declares its own settings in its own tuple below (keeps merges apart).
@@ -102,6 +109,18 @@ COMMUNITY_SETTINGS: tuple[Setting, ...] = (
 
 DIGESTS_SETTINGS: tuple[Setting, ...] = (
     # digests: subscriptions and e-mail
+    Setting("PAPERFEED_DIGEST_BATCH_SIZE", _int, "200",
+            "Digests a sender claims, builds and sends per batch (shared context is built once per batch)."),
+    Setting("PAPERFEED_DIGEST_LEASE_SECONDS", _int, "600",
+            "How long a sender owns the digests it claimed; a digest left in \"sending\" longer than "
+            "this is reported as in doubt. Keep it well above the SMTP timeout."),
+    Setting("PAPERFEED_DIGEST_RETRY_SECONDS", _int, "300",
+            "First retry delay after a temporary SMTP failure (4xx, connection refused); doubles each time."),
+    Setting("PAPERFEED_DIGEST_MAX_ATTEMPTS", _int, "5",
+            "Attempts before a digest that keeps failing temporarily is marked failed."),
+    Setting("PAPERFEED_DIGEST_LOOP_SECONDS", _int, "60",
+            "Pause between rounds of `paperfeed senddigests --loop`."),
+    Setting("PAPERFEED_SMTP_TIMEOUT", _int, "30", "Seconds before an SMTP operation times out."),
 )
 
 API_SETTINGS: tuple[Setting, ...] = (

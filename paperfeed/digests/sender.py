@@ -1,0 +1,274 @@
+"""Sending digests exactly once, or saying honestly that one is in doubt.
+
+The ledger (:class:`~paperfeed.digests.models.Delivery`, unique per subscriber and edition)
+moves each digest through these states::
+
+    pending ──claim──▶ claimed ──▶ sending ──SMTP accepted──▶ sent
+       ▲                  │           ├── 4xx / refused connection ──▶ pending (later) … failed
+       └── lease expired ─┘           ├── 5xx ──▶ failed (address marked on 5xx to RCPT)
+                                      └── lost connection / found by a later run ──▶ in_doubt
+
+* **claim**: one transaction picks due rows and marks them ``claimed`` with this sender's
+  id (``SELECT … FOR UPDATE SKIP LOCKED`` on PostgreSQL; on SQLite the IMMEDIATE
+  transaction holds the write lock, which serialises claimers). A claimed row has not been
+  handed to SMTP, so if its sender dies another takes it over once the lease runs out.
+* **sending** is committed, by a conditional UPDATE that only succeeds while this sender
+  still owns the row, *before* the message goes to SMTP; **sent** is committed right after
+  the server accepts it. Between the two lies the one window no database can close: a
+  sender killed there leaves a row in ``sending``. A later run finds it (older than the
+  lease), marks it ``in_doubt`` and never resends it on its own: ``paperfeed senddigests
+  --report-in-doubt`` and the admin list them for an operator.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import smtplib
+import socket
+import uuid
+from dataclasses import dataclass, field, fields
+
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from paperfeed.digests import schedule
+from paperfeed.digests.emails import digest_message, digest_message_id, subscriber_links
+from paperfeed.digests.models import Delivery, Subscriber
+from paperfeed.digests.selection import BatchContext, pick_papers
+
+log = logging.getLogger("paperfeed.digests")
+State = Delivery.State
+
+
+@dataclass
+class RunStats:
+    scheduled: int = 0
+    sent: int = 0
+    skipped: int = 0
+    cancelled: int = 0
+    retrying: int = 0
+    failed: int = 0
+    bounced: int = 0
+    in_doubt: int = 0  # rows this run put in doubt (found stale in "sending", or lost connection)
+    lost_lease: int = 0
+
+    def add(self, other: RunStats) -> None:
+        for f in fields(self):
+            setattr(self, f.name, getattr(self, f.name) + getattr(other, f.name))
+
+    def summary(self) -> str:
+        return ", ".join(f"{f.name.replace('_', ' ')} {getattr(self, f.name)}" for f in fields(self))
+
+
+def schedule_due(now: dt.datetime, batch_size: int) -> int:
+    """Create the ledger rows of every subscriber whose send slot has come; returns how many.
+
+    A subscriber whose sender was down for days gets the current edition only, not a backlog.
+    Running this twice at once is harmless: the unique constraint drops the second row.
+    """
+    created = 0
+    while True:
+        due = list(Subscriber.objects.due(now).order_by("pk")
+                   .only("pk", "cadence", "send_hour", "weekday", "time_zone")[:batch_size])
+        if not due:
+            return created
+        rows = []
+        for subscriber in due:
+            rule = subscriber.slot_rule
+            slot = schedule.latest_slot(rule, now)
+            rows.append(Delivery(subscriber_id=subscriber.pk, edition=schedule.edition(rule, slot),
+                                 due_at=slot, next_attempt_at=now))
+            subscriber.next_send_at = schedule.next_slot(rule, now)
+        with transaction.atomic():
+            before = Delivery.objects.filter(subscriber__in=due).count()
+            Delivery.objects.bulk_create(rows, ignore_conflicts=True)
+            created += Delivery.objects.filter(subscriber__in=due).count() - before
+            Subscriber.objects.bulk_update(due, ["next_send_at"])
+
+
+def _smtp_code(exc: smtplib.SMTPException) -> int | None:
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in exc.recipients.values()]
+        return max(codes) if codes else None
+    return getattr(exc, "smtp_code", None)
+
+
+@dataclass
+class _Prepared:
+    delivery: Delivery
+    message: object
+    paper_count: int
+    through_day: dt.date | None
+
+
+@dataclass
+class Sender:
+    batch_size: int = field(default_factory=lambda: settings.DIGESTS["BATCH_SIZE"])
+    lease: dt.timedelta = field(
+        default_factory=lambda: dt.timedelta(seconds=settings.DIGESTS["LEASE_SECONDS"]))
+    retry_seconds: int = field(default_factory=lambda: settings.DIGESTS["RETRY_SECONDS"])
+    max_attempts: int = field(default_factory=lambda: settings.DIGESTS["MAX_ATTEMPTS"])
+    worker: str = field(
+        default_factory=lambda: f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}")
+
+    # -- one round ---------------------------------------------------------------------
+
+    def run_once(self) -> RunStats:
+        """Schedule what is due, flag stale "sending" rows, then claim and send until done."""
+        stats = RunStats()
+        stats.scheduled = schedule_due(timezone.now(), self.batch_size)
+        stats.in_doubt += self.flag_in_doubt()
+        while ids := self.claim():
+            stats.add(self.send_batch(ids))
+        return stats
+
+    def flag_in_doubt(self) -> int:
+        # A row still "sending" after the lease belongs to a sender that died between handing
+        # the message to SMTP and recording the answer: it may have gone out. Never resend it.
+        stale = timezone.now() - self.lease
+        flagged = Delivery.objects.filter(state=State.SENDING, sending_at__lt=stale).update(
+            state=State.IN_DOUBT, last_error="sender stopped while handing this digest to SMTP")
+        if flagged:
+            log.warning("%d digest(s) in doubt: see paperfeed senddigests --report-in-doubt", flagged)
+        return flagged
+
+    def claim(self) -> list[int]:
+        now = timezone.now()
+        with transaction.atomic():
+            ids = list(
+                Delivery.objects.claimable(now, self.lease).order_by("next_attempt_at", "pk")
+                .select_for_update(skip_locked=True).values_list("pk", flat=True)[:self.batch_size]
+            )
+            if ids:
+                # Conditional, so that even without row locks a row can only be claimed once.
+                Delivery.objects.claimable(now, self.lease).filter(pk__in=ids).update(
+                    state=State.CLAIMED, claimed_by=self.worker, claimed_at=now)
+        return ids
+
+    # -- one batch ---------------------------------------------------------------------
+
+    def _mine(self, pk: int):
+        return Delivery.objects.filter(pk=pk, state=State.CLAIMED, claimed_by=self.worker)
+
+    def prepare(self, ids: list[int], stats: RunStats, connection=None) -> list[_Prepared]:
+        """Build this batch's messages; settle the ones with nothing to send."""
+        context = BatchContext.build(timezone.now())
+        deliveries = (Delivery.objects.filter(pk__in=ids, state=State.CLAIMED, claimed_by=self.worker)
+                      .select_related("subscriber").order_by("pk"))
+        prepared, cancelled, skipped = [], [], []
+        for delivery in deliveries:
+            subscriber = delivery.subscriber
+            if subscriber.status != Subscriber.Status.ACTIVE:
+                cancelled.append(delivery.pk)
+                continue
+            selection = pick_papers(subscriber, delivery.edition, context)
+            if not selection.papers:
+                skipped.append(delivery.pk)
+                continue
+            message = digest_message(subscriber, delivery.edition, selection.papers, connection,
+                                     subscriber_links(subscriber))
+            prepared.append(_Prepared(delivery, message, len(selection.papers), selection.through_day))
+        now = timezone.now()
+        claimed = Delivery.objects.filter(state=State.CLAIMED, claimed_by=self.worker)
+        stats.cancelled += claimed.filter(pk__in=cancelled).update(state=State.CANCELLED, finished_at=now)
+        stats.skipped += claimed.filter(pk__in=skipped).update(state=State.SKIPPED, finished_at=now)
+        return prepared
+
+    def send_batch(self, ids: list[int]) -> RunStats:
+        stats = RunStats()
+        connection = get_connection(fail_silently=False)
+        prepared = self.prepare(ids, stats, connection)
+        try:
+            for item in prepared:
+                if connection.connection is None:
+                    try:
+                        connection.open()
+                    except OSError as exc:  # nothing was handed over: safe to retry later
+                        for rest in prepared[prepared.index(item):]:
+                            self._retry_later(rest.delivery, str(exc), stats, attempted=False)
+                        break
+                self._send_one(item, connection, stats)
+        finally:
+            connection.close()
+        return stats
+
+    def _send_one(self, item: _Prepared, connection, stats: RunStats) -> None:
+        delivery = item.delivery
+        # Committed before SMTP: if this process dies from here on, the row says "sending".
+        if not self._mine(delivery.pk).update(
+                state=State.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
+            stats.lost_lease += 1  # another sender took the row over after our lease ran out
+            return
+        delivery.attempts += 1
+        try:
+            connection.send_messages([item.message])
+        except smtplib.SMTPResponseException as exc:
+            self._refused(delivery, _smtp_code(exc), str(exc), stats, recipient=False)
+            connection.close()
+        except smtplib.SMTPRecipientsRefused as exc:
+            self._refused(delivery, _smtp_code(exc), str(exc.recipients), stats, recipient=True)
+        except OSError as exc:
+            # The connection broke mid-conversation: the server may have taken the message.
+            connection.close()
+            Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+                state=State.IN_DOUBT, last_error=f"connection lost during SMTP: {exc!r}"[:2000])
+            stats.in_doubt += 1
+        else:
+            with transaction.atomic():
+                Delivery.objects.filter(pk=delivery.pk, state__in=[State.SENDING, State.IN_DOUBT]).update(
+                    state=State.SENT, finished_at=timezone.now(), paper_count=item.paper_count,
+                    through_day=item.through_day,
+                    message_id=digest_message_id(delivery.subscriber_id, delivery.edition))
+                Subscriber.objects.filter(pk=delivery.subscriber_id).update(seen_through=item.through_day)
+            stats.sent += 1
+
+    def _refused(self, delivery: Delivery, code: int | None, error: str, stats: RunStats,
+                 recipient: bool) -> None:
+        if code is not None and 400 <= code < 500:
+            self._retry_later(delivery, error, stats, attempted=True)
+            return
+        now = timezone.now()
+        with transaction.atomic():
+            Delivery.objects.filter(pk=delivery.pk).update(
+                state=State.FAILED, finished_at=now, last_error=error[:2000])
+            if recipient:
+                # The address itself is refused for good: stop mailing it.
+                Subscriber.objects.filter(pk=delivery.subscriber_id).update(
+                    status=Subscriber.Status.BOUNCED, bounce_reason=error[:2000], next_send_at=None)
+                stats.bounced += 1
+        stats.failed += 1
+
+    def _retry_later(self, delivery: Delivery, error: str, stats: RunStats, attempted: bool) -> None:
+        attempts = delivery.attempts if attempted else delivery.attempts + 1
+        source = Delivery.objects.filter(pk=delivery.pk, state=State.SENDING if attempted else State.CLAIMED)
+        if attempts >= self.max_attempts:
+            source.update(state=State.FAILED, finished_at=timezone.now(), attempts=attempts,
+                          last_error=error[:2000])
+            stats.failed += 1
+            return
+        delay = dt.timedelta(seconds=self.retry_seconds * 2 ** (attempts - 1))
+        source.update(state=State.PENDING, next_attempt_at=timezone.now() + delay, attempts=attempts,
+                      claimed_by="", last_error=error[:2000])
+        stats.retrying += 1
+
+
+def resolve_in_doubt(pk: int, outcome: str, note: str = "") -> Delivery:
+    """An operator's decision on an in-doubt digest: ``sent`` (leave it) or ``resend``."""
+    delivery = Delivery.objects.get(pk=pk, state=State.IN_DOUBT)
+    if outcome == "sent":
+        delivery.state = State.SENT
+        delivery.finished_at = timezone.now()
+    elif outcome == "resend":
+        delivery.state = State.PENDING
+        delivery.next_attempt_at = timezone.now()
+        delivery.claimed_by = ""
+    else:
+        raise ValueError("outcome must be 'sent' or 'resend'")
+    delivery.resolution = (note or f"operator: {outcome}")[:200]
+    delivery.save(update_fields=["state", "finished_at", "next_attempt_at", "claimed_by", "resolution"])
+    return delivery
