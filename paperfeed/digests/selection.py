@@ -7,9 +7,10 @@ upvotes, then the trending papers (``paperfeed.papers.ranking.trending``) to fil
 ``max_papers``. Only papers that entered the feed after the last digest this subscriber was
 sent count, so a digest with nothing new is skipped rather than repeating itself.
 
-A :class:`BatchContext` holds what subscribers of one batch share — the newest feed day,
-trending lists and topic matches by (first day, topics) — so a batch of hundreds of
-digests costs a handful of queries instead of a few per subscriber.
+A :class:`BatchContext` holds what subscribers share — the newest feed day, trending lists
+by first day, and the papers matching each topic term (one database filter per distinct
+keyword, category or author) — so a batch of hundreds of digests costs a handful of
+queries instead of a few per subscriber. A sender builds one per round.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ class BatchContext:
     now: dt.datetime
     latest_day: dt.date | None = None
     _trending: dict[dt.date, list[Paper]] = field(default_factory=dict)
-    _topics: dict[tuple, list[int]] = field(default_factory=dict)
+    _terms: dict[tuple, frozenset[int]] = field(default_factory=dict)
     _papers: dict[int, Paper] = field(default_factory=dict)
 
     @classmethod
@@ -52,44 +53,36 @@ class BatchContext:
             self._papers.update((p.pk, p) for p in papers)
         return self._trending[first_day]
 
-    def topic_matches(self, first_day: dt.date, keywords: tuple, categories: tuple,
-                      authors: tuple, limit: int) -> list[Paper]:
-        key = (first_day, keywords, categories, authors, limit)
-        if key not in self._topics:
-            self._topics[key] = _topic_ids(first_day, self.latest_day, keywords, categories,
-                                           authors, limit)
-        ids = self._topics[key]
-        missing = [pk for pk in ids if pk not in self._papers]
-        if missing:
-            self._papers.update((p.pk, p) for p in Paper.objects.for_listing().filter(pk__in=missing))
-        return [self._papers[pk] for pk in ids if pk in self._papers]
+    def _term(self, first_day: dt.date, kind: str, value: str) -> frozenset[int]:
+        # One query per distinct topic term and first day, shared by every subscriber who
+        # follows it: subscribers' topic lists overlap a lot, their combinations do not.
+        key = (first_day, kind, value.casefold())
+        if key not in self._terms:
+            papers = list(Paper.objects.for_listing().filter(
+                _TERM_QUERIES[kind](value), feed_date__gte=first_day, feed_date__lte=self.latest_day,
+            ).distinct())
+            self._papers.update((p.pk, p) for p in papers)
+            self._terms[key] = frozenset(p.pk for p in papers)
+        return self._terms[key]
+
+    def topic_matches(self, first_day: dt.date, keywords, categories, authors, limit: int) -> list[Paper]:
+        """Papers matching any of the topics, most upvoted first."""
+        ids: set[int] = set()
+        for kind, values in (("keyword", keywords), ("category", categories), ("author", authors)):
+            for value in values:
+                ids |= self._term(first_day, kind, value)
+        papers = [self._papers[pk] for pk in ids]
+        papers.sort(key=lambda p: (-p.upvotes, -p.feed_date.toordinal(), p.pk))
+        return papers[:limit]
 
 
-def _topic_query(keywords: tuple, categories: tuple, authors: tuple) -> Q:
-    query = Q()
-    for word in keywords:
-        query |= Q(title__icontains=word) | Q(abstract__icontains=word)
-    if categories:
-        query |= Q(categories__code__in=categories) | Q(categories__archive__in=categories)
-    for name in authors:
-        # The JSON text of the author list: a plain substring test that works on SQLite and
-        # PostgreSQL alike; good enough for full names until authors get their own table.
-        query |= Q(authors__icontains=name)
-    return query
-
-
-def _topic_ids(first_day: dt.date, last_day: dt.date, keywords: tuple, categories: tuple,
-               authors: tuple, limit: int) -> list[int]:
-    # The join on categories can repeat a paper; matching in a subquery avoids DISTINCT,
-    # which PostgreSQL will not combine with ordering on an annotation.
-    matching = Paper.objects.visible().filter(
-        _topic_query(keywords, categories, authors),
-        feed_date__gte=first_day, feed_date__lte=last_day,
-    ).values("pk")
-    return list(
-        Paper.objects.filter(pk__in=matching).with_upvotes()
-        .order_by("-upvotes", "-feed_date", "pk").values_list("pk", flat=True)[:limit]
-    )
+_TERM_QUERIES = {
+    "keyword": lambda word: Q(title__icontains=word) | Q(abstract__icontains=word),
+    "category": lambda code: Q(categories__code=code) | Q(categories__archive=code),
+    # The JSON text of the author list: a plain substring test that works on SQLite and
+    # PostgreSQL alike; good enough for full names until authors get their own table.
+    "author": lambda name: Q(authors__icontains=name),
+}
 
 
 def first_new_day(seen_through: dt.date | None, edition: str, latest_day: dt.date) -> dt.date:
@@ -111,10 +104,8 @@ def pick_papers(subscriber, edition: str, context: BatchContext) -> Selection:
     limit = subscriber.max_papers
     chosen: list[Paper] = []
     if subscriber.has_topics:
-        chosen = context.topic_matches(
-            first_day, tuple(subscriber.keywords), tuple(subscriber.categories),
-            tuple(subscriber.authors), limit,
-        )
+        chosen = context.topic_matches(first_day, subscriber.keywords, subscriber.categories,
+                                       subscriber.authors, limit)
     if subscriber.include_trending and len(chosen) < limit:
         taken = {p.pk for p in chosen}
         for paper in context.trending_since(first_day):

@@ -32,8 +32,8 @@ from dataclasses import dataclass, field, fields
 
 from django.conf import settings
 from django.core.mail import get_connection
+from django.db import connection as db
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 
 from paperfeed.digests import schedule
@@ -91,6 +91,26 @@ def schedule_due(now: dt.datetime, batch_size: int) -> int:
             Subscriber.objects.bulk_update(due, ["next_send_at"])
 
 
+# The two writes every digest makes, as plain SQL: they run 200,000 times for 100,000
+# digests, and building them through the ORM cost more than executing them.
+_D, _S = Delivery._meta.db_table, Subscriber._meta.db_table
+_TO_SENDING = (f"UPDATE {_D} SET state = %s, sending_at = %s, attempts = attempts + 1 "
+               f"WHERE id = %s AND state = %s AND claimed_by = %s")
+_TO_SENT = (f"UPDATE {_D} SET state = %s, finished_at = %s, paper_count = %s, through_day = %s, "
+            f"message_id = %s WHERE id = %s AND state IN (%s, %s)")
+_SEEN_THROUGH = f"UPDATE {_S} SET seen_through = %s WHERE id = %s"
+
+
+def _execute(sql: str, params: list) -> int:
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _at(moment: dt.datetime):
+    return db.ops.adapt_datetimefield_value(moment)
+
+
 def _smtp_code(exc: smtplib.SMTPException) -> int | None:
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         codes = [code for code, _ in exc.recipients.values()]
@@ -123,8 +143,9 @@ class Sender:
         stats = RunStats()
         stats.scheduled = schedule_due(timezone.now(), self.batch_size)
         stats.in_doubt += self.flag_in_doubt()
+        context = BatchContext.build(timezone.now())  # shared by every batch of this round
         while ids := self.claim():
-            stats.add(self.send_batch(ids))
+            stats.add(self.send_batch(ids, context))
         return stats
 
     def flag_in_doubt(self) -> int:
@@ -152,12 +173,10 @@ class Sender:
 
     # -- one batch ---------------------------------------------------------------------
 
-    def _mine(self, pk: int):
-        return Delivery.objects.filter(pk=pk, state=State.CLAIMED, claimed_by=self.worker)
-
-    def prepare(self, ids: list[int], stats: RunStats, connection=None) -> list[_Prepared]:
+    def prepare(self, ids: list[int], stats: RunStats, connection=None,
+                context: BatchContext | None = None) -> list[_Prepared]:
         """Build this batch's messages; settle the ones with nothing to send."""
-        context = BatchContext.build(timezone.now())
+        context = context or BatchContext.build(timezone.now())
         deliveries = (Delivery.objects.filter(pk__in=ids, state=State.CLAIMED, claimed_by=self.worker)
                       .select_related("subscriber").order_by("pk"))
         prepared, cancelled, skipped = [], [], []
@@ -179,10 +198,10 @@ class Sender:
         stats.skipped += claimed.filter(pk__in=skipped).update(state=State.SKIPPED, finished_at=now)
         return prepared
 
-    def send_batch(self, ids: list[int]) -> RunStats:
+    def send_batch(self, ids: list[int], context: BatchContext | None = None) -> RunStats:
         stats = RunStats()
         connection = get_connection(fail_silently=False)
-        prepared = self.prepare(ids, stats, connection)
+        prepared = self.prepare(ids, stats, connection, context)
         try:
             for item in prepared:
                 if connection.connection is None:
@@ -200,8 +219,8 @@ class Sender:
     def _send_one(self, item: _Prepared, connection, stats: RunStats) -> None:
         delivery = item.delivery
         # Committed before SMTP: if this process dies from here on, the row says "sending".
-        if not self._mine(delivery.pk).update(
-                state=State.SENDING, sending_at=timezone.now(), attempts=F("attempts") + 1):
+        if not _execute(_TO_SENDING, [State.SENDING, _at(timezone.now()), delivery.pk, State.CLAIMED,
+                                      self.worker]):
             stats.lost_lease += 1  # another sender took the row over after our lease ran out
             return
         delivery.attempts += 1
@@ -219,12 +238,12 @@ class Sender:
                 state=State.IN_DOUBT, last_error=f"connection lost during SMTP: {exc!r}"[:2000])
             stats.in_doubt += 1
         else:
+            through = db.ops.adapt_datefield_value(item.through_day)
             with transaction.atomic():
-                Delivery.objects.filter(pk=delivery.pk, state__in=[State.SENDING, State.IN_DOUBT]).update(
-                    state=State.SENT, finished_at=timezone.now(), paper_count=item.paper_count,
-                    through_day=item.through_day,
-                    message_id=digest_message_id(delivery.subscriber_id, delivery.edition))
-                Subscriber.objects.filter(pk=delivery.subscriber_id).update(seen_through=item.through_day)
+                _execute(_TO_SENT, [State.SENT, _at(timezone.now()), item.paper_count, through,
+                                    digest_message_id(delivery.subscriber_id, delivery.edition),
+                                    delivery.pk, State.SENDING, State.IN_DOUBT])
+                _execute(_SEEN_THROUGH, [through, delivery.subscriber_id])
             stats.sent += 1
 
     def _refused(self, delivery: Delivery, code: int | None, error: str, stats: RunStats,

@@ -27,7 +27,7 @@ def confirm_token(subscriber: Subscriber) -> str:
 
 
 def manage_token(subscriber: Subscriber) -> str:
-    return signing.Signer(salt=_MANAGE_SALT).sign_object(_payload(subscriber), compress=True)
+    return signing.Signer(salt=_MANAGE_SALT).sign_object(_payload(subscriber))
 
 
 def _subscriber(payload: object) -> Subscriber | None:
