@@ -17,7 +17,7 @@ class SubscriberAdmin(admin.ModelAdmin):
 
 @admin.register(Delivery)
 class DeliveryAdmin(admin.ModelAdmin):
-    """In-doubt digests are listed first; an operator settles them with the two actions."""
+    """Filter by state "In doubt" to see what needs an operator; settle with the two actions."""
 
     list_display = ["pk", "subscriber", "edition", "state", "attempts", "sending_at", "finished_at",
                     "last_error"]

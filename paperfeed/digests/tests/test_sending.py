@@ -165,3 +165,61 @@ def test_an_unsubscribed_reader_gets_nothing_already_scheduled(smtp_server, pape
     Subscriber.objects.update(status=Subscriber.Status.UNSUBSCRIBED, next_send_at=None)
     stats = Sender().run_once()
     assert (stats.cancelled, smtp_server.received) == (1, [])
+
+
+def test_a_weekly_reader_gets_one_digest_a_week_on_their_day_at_their_hour(smtp_server, frozen):
+    # Weekly on Wednesday at 07:00 in New York (12:00 UTC in November).
+    reader = make_subscriber("weekly@example.org", due=False, cadence="weekly", weekday=2,
+                             send_hour=7, time_zone="America/New_York")
+    assert reader.next_send_at == dt.datetime(2026, 11, 25, 12, tzinfo=dt.UTC)
+    sent_at = []
+    for hour in range(0, 14 * 24, 3):  # two weeks, a run every three hours
+        moment = NOW + dt.timedelta(hours=hour)
+        frozen.move_to(moment)
+        make_paper(f"Paper of hour {hour}", feed_date=moment.date(), upvotes=hour)
+        if Sender().run_once().sent:
+            sent_at.append(moment)
+    assert [m.date() for m in sent_at] == [dt.date(2026, 11, 25), dt.date(2026, 12, 2)]
+    assert all(m.hour >= 12 for m in sent_at)
+    editions = [m["X-Paperfeed-Edition"] for m in smtp_server.messages_to("weekly@example.org")]
+    assert editions == ["weekly:2026-W48", "weekly:2026-W49"]
+    subjects = [m["Subject"] for m in smtp_server.messages_to("weekly@example.org")]
+    assert subjects[0].startswith("Weekly papers of 2026-W48: ")
+
+
+def test_each_reader_gets_the_digest_at_their_local_hour(smtp_server, papers, frozen):
+    make_subscriber("tokyo@example.org", due=False, send_hour=8, time_zone="Asia/Tokyo")  # 23:00 UTC
+    make_subscriber("paris@example.org", due=False, send_hour=8, time_zone="Europe/Paris")  # 07:00 UTC
+    frozen.move_to(dt.datetime(2026, 11, 23, 22, 59, tzinfo=dt.UTC))
+    assert Sender().run_once().sent == 0
+    frozen.move_to(dt.datetime(2026, 11, 23, 23, 0, 30, tzinfo=dt.UTC))
+    Sender().run_once()
+    [tokyo] = smtp_server.messages_to("tokyo@example.org")
+    assert tokyo["X-Paperfeed-Edition"] == "daily:2026-11-24"  # already the 24th in Tokyo
+    assert smtp_server.messages_to("paris@example.org") == []
+    frozen.move_to(dt.datetime(2026, 11, 24, 7, 0, 30, tzinfo=dt.UTC))
+    Sender().run_once()
+    [paris] = smtp_server.messages_to("paris@example.org")
+    assert paris["X-Paperfeed-Edition"] == "daily:2026-11-24"
+
+
+def test_a_dry_run_writes_an_mbox_and_sends_and_records_nothing(smtp_server, papers, tmp_path):
+    import mailbox
+
+    make_subscriber("ada@example.org")
+    make_subscriber("bob@example.org")
+    out = io.StringIO()
+    call_command("senddigests", "--dry-run", "--to", str(tmp_path / "digests.mbox"), stdout=out)
+    box = mailbox.mbox(str(tmp_path / "digests.mbox"))
+    assert sorted(m["To"] for m in box) == ["ada@example.org", "bob@example.org"]
+    assert all(m["Subject"].startswith("Daily papers of 2026-11-23: ") for m in box)
+    assert "2 digest(s) would be sent" in out.getvalue()
+    assert smtp_server.received == [] and not Delivery.objects.exists()
+    assert Subscriber.objects.filter(next_send_at__lte=timezone.now()).count() == 2  # still due
+
+
+def test_to_without_dry_run_is_refused(tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="--to only goes with --dry-run"):
+        call_command("senddigests", "--to", str(tmp_path / "x.mbox"))

@@ -65,9 +65,9 @@ def _received(smtp_server) -> Counter:
 
 
 def test_two_workers_at_once_share_the_work_and_send_each_digest_once(world, smtp_server):
-    external.helper("seed", "400", env=world)
+    external.helper("seed", "200", env=world)
     # A slightly slow server keeps both workers busy at the same time.
-    smtp_server.on_data = lambda item: time.sleep(0.003)
+    smtp_server.on_data = lambda item: time.sleep(0.005)
     workers = [_sender(world), _sender(world)]
     for worker in workers:
         _, err = worker.communicate(timeout=120)
@@ -75,8 +75,8 @@ def test_two_workers_at_once_share_the_work_and_send_each_digest_once(world, smt
 
     ledger = _ledger(world)
     received = _received(smtp_server)
-    assert len(ledger) == 400 and {row[2] for row in ledger} == {"sent"}
-    assert len(received) == 400 and max(received.values()) == 1
+    assert len(ledger) == 200 and {row[2] for row in ledger} == {"sent"}
+    assert len(received) == 200 and max(received.values()) == 1
     assert {(row[0], row[1]) for row in ledger} == set(received)
     # Both processes really sent some of them.
     assert len({row[3] for row in ledger}) == 2
@@ -152,3 +152,18 @@ def test_killing_the_sender_at_random_points_never_sends_a_digest_twice(world, s
             assert received[(email, edition)] == 1, f"{email} is recorded sent but got nothing"
     assert states["in_doubt"] <= kills
     assert set(received) <= {(row[0], row[1]) for row in ledger}
+
+
+def test_the_loop_stops_cleanly_on_sigterm_between_rounds(world, smtp_server):
+    external.helper("seed", "5", env=world)
+    looping = subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "senddigests", "--loop"],
+                               env={**world, "PAPERFEED_DIGEST_LOOP_SECONDS": "30"},
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while smtp_server.count < 5 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    looping.send_signal(signal.SIGTERM)
+    out, err = looping.communicate(timeout=10)
+    assert looping.returncode == 0, err[-2000:]
+    assert "sent 5" in out
+    assert Counter(row[2] for row in _ledger(world)) == {"sent": 5}
