@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.template.loader import get_template
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 
 from paperfeed.digests import tokens
 from paperfeed.digests.models import Subscriber
@@ -54,7 +55,7 @@ def subscriber_links(subscriber: Subscriber) -> dict[str, str]:
     }
 
 
-def _paper_entry(paper) -> dict:
+def _paper_fields(paper) -> dict:
     authors = list(paper.authors or [])
     shown = ", ".join(authors[:_MAX_AUTHORS])
     if len(authors) > _MAX_AUTHORS:
@@ -77,8 +78,24 @@ def digest_message_id(subscriber_pk: int, edition: str) -> str:
     return f"<{edition.replace(':', '.')}.{subscriber_pk}.digest@{_site_domain()}>"
 
 
+def paper_block(paper, cache: dict[int, dict] | None = None) -> dict:
+    """A paper's part of a digest, rendered once and reused for every subscriber who gets it."""
+    if cache is not None and paper.pk in cache:
+        return cache[paper.pk]
+    fields = _paper_fields(paper)
+    block = {
+        "title": fields["title"],
+        "text": get_template(f"{_TEMPLATES}_paper.txt").render({"paper": fields}).strip("\n"),
+        "html": mark_safe(get_template(f"{_TEMPLATES}_paper.html").render({"paper": fields})),
+    }
+    if cache is not None:
+        cache[paper.pk] = block
+    return block
+
+
 def digest_message(subscriber: Subscriber, edition: str, papers: list, connection=None,
-                   links: dict[str, str] | None = None) -> EmailMultiAlternatives:
+                   links: dict[str, str] | None = None,
+                   blocks: dict[int, dict] | None = None) -> EmailMultiAlternatives:
     cadence, period = edition_label(edition)
     links = links or subscriber_links(subscriber)
     context = {
@@ -86,7 +103,7 @@ def digest_message(subscriber: Subscriber, edition: str, papers: list, connectio
         "site_url": settings.SITE_URL,
         "cadence": cadence,
         "period": period,
-        "papers": [_paper_entry(p) for p in papers],
+        "papers": [paper_block(p, blocks) for p in papers],
         "more": len(papers) - 1,
         **links,
     }

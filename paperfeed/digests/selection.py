@@ -41,6 +41,7 @@ class BatchContext:
     _trending: dict[dt.date, list[Paper]] = field(default_factory=dict)
     _terms: dict[tuple, frozenset[int]] = field(default_factory=dict)
     _papers: dict[int, Paper] = field(default_factory=dict)
+    blocks: dict[int, dict] = field(default_factory=dict)  # rendered papers, by pk
 
     @classmethod
     def build(cls, now: dt.datetime) -> BatchContext:
