@@ -34,6 +34,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--baseline-messages", type=int, default=2_000)
     parser.add_argument("--batch-size", type=int, default=None,
                         help="Digests per claimed batch (default PAPERFEED_DIGEST_BATCH_SIZE).")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="How many `paperfeed senddigests` processes to run at once.")
     parser.add_argument("--database-url", default=None,
                         help="A PostgreSQL server to use (a scratch database is created on it).")
     parser.add_argument("--no-write", action="store_true", help="Print, but leave docs/benchmarks.md alone.")
@@ -81,16 +83,21 @@ def run(options: dict, stdout) -> int:
         baseline = json.loads(scratch.helper("baseline", str(options["baseline_messages"]), str(port),
                                              env=env))
         env.update(PAPERFEED_SMTP_HOST="127.0.0.1", PAPERFEED_SMTP_PORT=str(port))
-        stdout.write("sending with paperfeed senddigests\n")
+        workers = options["workers"]
+        stdout.write(f"sending with {workers} paperfeed senddigests process(es)\n")
         started = time.perf_counter()
-        sender = subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "senddigests"], env=env,
-                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-        _, _, status, usage = _wait4(sender)
+        senders = [subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "senddigests"], env=env,
+                                    stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                   for _ in range(workers)]
+        results = [_wait4(sender) for sender in senders]
+        status = max(abs(code) for _, code, _ in results)
+        peak_rss_mib = max(usage.ru_maxrss for _, _, usage in results) / 1024
         elapsed = time.perf_counter() - started
         received = _stop_sink(sink, count_file) - baseline["messages"]
         sink = None
         if status != 0:
-            stdout.write(f"senddigests failed: {sender.stderr.read().decode()[-3000:]}\n")
+            errors = "".join(sender.stderr.read().decode()[-2000:] for sender in senders)
+            stdout.write(f"senddigests failed: {errors}\n")
             return 1
         states = json.loads(scratch.helper("counts", env=env))
     finally:
@@ -110,7 +117,7 @@ def run(options: dict, stdout) -> int:
         f"| {raw_rate:,.0f} | 1.00 |",
         f"| building only: selection + rendering, no SMTP, no ledger ({baseline['messages']:,}) "
         f"| {build_rate:,.0f} | {build_rate / raw_rate:.2f} |",
-        f"| **`paperfeed senddigests`**: schedule, claim, build, SMTP, ledger ({count:,}) "
+        f"| **`paperfeed senddigests`** × {workers}: schedule, claim, build, SMTP, ledger ({count:,}) "
         f"| **{rate:,.0f}** | {rate / raw_rate:.2f} |",
     ]
     markdown = "\n".join([
@@ -123,10 +130,10 @@ def run(options: dict, stdout) -> int:
         *rows,
         "",
         f"- all {count:,} sent in **{elapsed:,.0f} s** ({elapsed / 60:.1f} min; target: under 10 min); "
-        f"peak RSS of the sender **{usage.ru_maxrss / 1024:.0f} MiB**",
+        f"peak RSS of a sender **{peak_rss_mib:.0f} MiB**",
         f"- the sink received {received:,} digests; ledger: "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(states.items())),
-        f"- reproduce: `paperfeed bench digests --subscribers {count}`",
+        f"- reproduce: `paperfeed bench digests --subscribers {count} --workers {workers}`",
     ])
     stdout.write(markdown + "\n")
     if received != count or states.get("sent") != count:
@@ -138,7 +145,7 @@ def run(options: dict, stdout) -> int:
 
 
 def _wait4(process: subprocess.Popen):
-    """Wait for ``process`` and return os.wait4's result: its own peak RSS, not ours."""
+    """Wait for ``process``; its pid, exit code and resource usage (its own peak RSS, not ours)."""
     pid, status, usage = os.wait4(process.pid, 0)
     process.returncode = os.waitstatus_to_exitcode(status)
-    return pid, None, process.returncode, usage
+    return pid, process.returncode, usage

@@ -8,7 +8,6 @@ import zoneinfo
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
 
 from paperfeed.digests import schedule
 
@@ -99,13 +98,15 @@ class Subscriber(models.Model):
 
 
 class DeliveryQuerySet(models.QuerySet):
-    def claimable(self, now: dt.datetime, lease: dt.timedelta) -> DeliveryQuerySet:
+    def ready(self, now: dt.datetime) -> DeliveryQuerySet:
+        """Pending rows whose time has come, oldest first (served by the state index)."""
+        return self.filter(state=Delivery.State.PENDING, next_attempt_at__lte=now).order_by(
+            "next_attempt_at", "pk")
+
+    def abandoned(self, now: dt.datetime, lease: dt.timedelta) -> DeliveryQuerySet:
         # Claimed rows whose lease ran out belonged to a sender that died (or stalled) before
         # it marked them "sending": nothing was handed to SMTP, so they are safe to take over.
-        return self.filter(
-            Q(state=Delivery.State.PENDING, next_attempt_at__lte=now)
-            | Q(state=Delivery.State.CLAIMED, claimed_at__lt=now - lease)
-        )
+        return self.filter(state=Delivery.State.CLAIMED, claimed_at__lt=now - lease).order_by("pk")
 
     def in_doubt(self) -> DeliveryQuerySet:
         return self.filter(state=Delivery.State.IN_DOUBT)

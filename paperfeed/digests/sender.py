@@ -35,6 +35,7 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection as db
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from paperfeed.digests import schedule
@@ -76,7 +77,8 @@ def schedule_due(now: dt.datetime, batch_size: int) -> int:
     due_count = 0
     batch_size = max(batch_size, 1000)  # cheap rows: fewer, larger transactions
     while True:
-        due = list(Subscriber.objects.due(now).order_by("pk")
+        # No ORDER BY: the (status, next_send_at) index finds due rows without sorting them all.
+        due = list(Subscriber.objects.due(now)
                    .values_list("pk", "cadence", "send_hour", "weekday", "time_zone")[:batch_size])
         if not due:
             return due_count
@@ -166,14 +168,19 @@ class Sender:
     def claim(self) -> list[int]:
         now = timezone.now()
         with transaction.atomic():
-            ids = list(
-                Delivery.objects.claimable(now, self.lease).order_by("next_attempt_at", "pk")
-                .select_for_update(skip_locked=True).values_list("pk", flat=True)[:self.batch_size]
-            )
+            # Two simple queries rather than one with OR: each walks the (state, …) index
+            # instead of sorting every pending row for each batch.
+            ids: list[int] = []
+            for rows in (Delivery.objects.ready(now), Delivery.objects.abandoned(now, self.lease)):
+                if len(ids) < self.batch_size:
+                    ids += rows.select_for_update(skip_locked=True).values_list(
+                        "pk", flat=True)[:self.batch_size - len(ids)]
             if ids:
                 # Conditional, so that even without row locks a row can only be claimed once.
-                Delivery.objects.claimable(now, self.lease).filter(pk__in=ids).update(
-                    state=State.CLAIMED, claimed_by=self.worker, claimed_at=now)
+                stale = now - self.lease
+                (Delivery.objects.filter(pk__in=ids)
+                 .filter(Q(state=State.PENDING) | Q(state=State.CLAIMED, claimed_at__lt=stale))
+                 .update(state=State.CLAIMED, claimed_by=self.worker, claimed_at=now))
         return ids
 
     # -- one batch ---------------------------------------------------------------------
