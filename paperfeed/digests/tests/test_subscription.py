@@ -172,3 +172,10 @@ def test_a_link_for_a_deleted_address_is_refused_not_an_error(client):
     subscriber.delete()
     assert client.post(reverse("digests:unsubscribe", args=[token])).status_code == 400
     assert client.get(reverse("digests:manage", args=["garbage"])).status_code == 400
+
+
+def test_the_manage_page_costs_one_query(client, django_assert_num_queries):
+    subscriber = make_subscriber("ada@example.org", due=False)
+    url = reverse("digests:manage", args=[tokens.manage_token(subscriber)])
+    with django_assert_num_queries(1):
+        assert client.get(url).status_code == 200
