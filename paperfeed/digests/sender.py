@@ -77,20 +77,23 @@ def schedule_due(now: dt.datetime, batch_size: int) -> int:
     due_count = 0
     batch_size = max(batch_size, 1000)  # cheap rows: fewer, larger transactions
     while True:
-        # No ORDER BY: the (status, next_send_at) index finds due rows without sorting them all.
-        due = list(Subscriber.objects.due(now)
-                   .values_list("pk", "cadence", "send_hour", "weekday", "time_zone")[:batch_size])
-        if not due:
-            return due_count
-        rows = []
-        next_slots: dict[dt.datetime, list[int]] = defaultdict(list)
-        for pk, *rule_fields in due:
-            rule = schedule.SlotRule(*rule_fields)
-            slot = schedule.latest_slot(rule, now)
-            rows.append(Delivery(subscriber_id=pk, edition=schedule.edition(rule, slot),
-                                 due_at=slot, next_attempt_at=now))
-            next_slots[schedule.next_slot(rule, now)].append(pk)
         with transaction.atomic():
+            # Read and write in one transaction, rows locked (PostgreSQL, SKIP LOCKED) or the
+            # database write-locked (SQLite, IMMEDIATE): two senders split the due
+            # subscribers instead of both scheduling all of them. No ORDER BY: the
+            # (status, next_send_at) index finds due rows without sorting them all.
+            due = list(Subscriber.objects.due(now).select_for_update(skip_locked=True)
+                       .values_list("pk", "cadence", "send_hour", "weekday", "time_zone")[:batch_size])
+            if not due:
+                return due_count
+            rows = []
+            next_slots: dict[dt.datetime, list[int]] = defaultdict(list)
+            for pk, *rule_fields in due:
+                rule = schedule.SlotRule(*rule_fields)
+                slot = schedule.latest_slot(rule, now)
+                rows.append(Delivery(subscriber_id=pk, edition=schedule.edition(rule, slot),
+                                     due_at=slot, next_attempt_at=now))
+                next_slots[schedule.next_slot(rule, now)].append(pk)
             Delivery.objects.bulk_create(rows, ignore_conflicts=True)
             # Subscribers share a few dozen next slots (time zone x hour): one UPDATE each.
             for next_at, pks in next_slots.items():
