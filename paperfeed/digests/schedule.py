@@ -25,13 +25,22 @@ class SlotRule:
     time_zone: str
 
 
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    # Forms only accept known zones, but the tz database can drop one in an update: such a
+    # subscriber keeps getting digests, on UTC, rather than stalling every run.
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        return zoneinfo.ZoneInfo("UTC")
+
+
 def _slot_on(rule: SlotRule, day: dt.date) -> dt.datetime:
     """The slot on local date ``day``, as an aware UTC datetime.
 
     On a DST gap (02:30 that does not exist) zoneinfo picks the pre-transition offset, so
     the slot lands an hour later in wall time; on an overlap, the first occurrence.
     """
-    zone = zoneinfo.ZoneInfo(rule.time_zone)
+    zone = _zone(rule.time_zone)
     local = dt.datetime.combine(day, dt.time(rule.send_hour), zone)
     return local.astimezone(dt.UTC)
 
@@ -42,7 +51,7 @@ def _is_slot_day(rule: SlotRule, day: dt.date) -> bool:
 
 def latest_slot(rule: SlotRule, now: dt.datetime) -> dt.datetime:
     """The most recent slot at or before ``now``."""
-    day = now.astimezone(zoneinfo.ZoneInfo(rule.time_zone)).date()
+    day = now.astimezone(_zone(rule.time_zone)).date()
     for back in range(9):  # a weekly slot is at most 7 days back, plus today, plus DST slack
         candidate = day - dt.timedelta(days=back)
         if _is_slot_day(rule, candidate) and _slot_on(rule, candidate) <= now:
@@ -52,7 +61,7 @@ def latest_slot(rule: SlotRule, now: dt.datetime) -> dt.datetime:
 
 def next_slot(rule: SlotRule, now: dt.datetime) -> dt.datetime:
     """The first slot strictly after ``now``."""
-    day = now.astimezone(zoneinfo.ZoneInfo(rule.time_zone)).date()
+    day = now.astimezone(_zone(rule.time_zone)).date()
     for ahead in range(9):
         candidate = day + dt.timedelta(days=ahead)
         if _is_slot_day(rule, candidate) and _slot_on(rule, candidate) > now:
@@ -62,7 +71,7 @@ def next_slot(rule: SlotRule, now: dt.datetime) -> dt.datetime:
 
 def edition(rule: SlotRule, slot: dt.datetime) -> str:
     """The edition key of ``slot``: the local date (daily) or the local ISO week (weekly)."""
-    day = slot.astimezone(zoneinfo.ZoneInfo(rule.time_zone)).date()
+    day = slot.astimezone(_zone(rule.time_zone)).date()
     if rule.cadence == "weekly":
         year, week, _ = day.isocalendar()
         return f"weekly:{year}-W{week:02d}"

@@ -188,6 +188,9 @@ class Sender:
 
     # -- one batch ---------------------------------------------------------------------
 
+    def _mine(self, pk: int):
+        return Delivery.objects.filter(pk=pk, state=State.CLAIMED, claimed_by=self.worker)
+
     def prepare(self, ids: list[int], stats: RunStats, connection=None,
                 context: BatchContext | None = None) -> list[_Prepared]:
         """Build this batch's messages; settle the ones with nothing to send."""
@@ -200,12 +203,19 @@ class Sender:
             if subscriber.status != Subscriber.Status.ACTIVE:
                 cancelled.append(delivery.pk)
                 continue
-            selection = pick_papers(subscriber, delivery.edition, context)
-            if not selection.papers:
-                skipped.append(delivery.pk)
+            try:
+                selection = pick_papers(subscriber, delivery.edition, context)
+                if not selection.papers:
+                    skipped.append(delivery.pk)
+                    continue
+                message = digest_message(subscriber, delivery.edition, selection.papers, connection,
+                                         subscriber_links(subscriber), context.blocks)
+            except Exception as exc:  # noqa: BLE001 — one broken digest must not stall the queue
+                log.exception("could not build digest %s", delivery.pk)
+                self._mine(delivery.pk).update(state=State.FAILED, finished_at=timezone.now(),
+                                               last_error=f"could not build: {exc!r}"[:2000])
+                stats.failed += 1
                 continue
-            message = digest_message(subscriber, delivery.edition, selection.papers, connection,
-                                     subscriber_links(subscriber), context.blocks)
             prepared.append(_Prepared(delivery, message, len(selection.papers), selection.through_day))
         now = timezone.now()
         claimed = Delivery.objects.filter(state=State.CLAIMED, claimed_by=self.worker)
@@ -279,7 +289,8 @@ class Sender:
 
     def _retry_later(self, delivery: Delivery, error: str, stats: RunStats, attempted: bool) -> None:
         attempts = delivery.attempts if attempted else delivery.attempts + 1
-        source = Delivery.objects.filter(pk=delivery.pk, state=State.SENDING if attempted else State.CLAIMED)
+        source = (Delivery.objects.filter(pk=delivery.pk, state=State.SENDING) if attempted
+                  else self._mine(delivery.pk))
         if attempts >= self.max_attempts:
             source.update(state=State.FAILED, finished_at=timezone.now(), attempts=attempts,
                           last_error=error[:2000])

@@ -223,3 +223,21 @@ def test_to_without_dry_run_is_refused(tmp_path):
 
     with pytest.raises(CommandError, match="--to only goes with --dry-run"):
         call_command("senddigests", "--to", str(tmp_path / "x.mbox"))
+
+
+def test_a_digest_that_cannot_be_built_fails_alone_and_the_others_go_out(smtp_server, papers):
+    make_subscriber("ada@example.org")
+    make_subscriber("bob@example.org")
+    # A row no form would save (JSONField takes any JSON): e.g. edited by hand or a bad import.
+    Subscriber.objects.filter(email="bob@example.org").update(keywords=5)
+    stats = Sender().run_once()
+    assert (stats.sent, stats.failed) == (1, 1)
+    failed = Delivery.objects.get(state=State.FAILED)
+    assert failed.subscriber.email == "bob@example.org" and "could not build" in failed.last_error
+
+
+def test_a_time_zone_that_no_longer_exists_falls_back_to_utc(smtp_server, papers):
+    make_subscriber("ada@example.org")
+    Subscriber.objects.update(time_zone="Atlantis/Capital")
+    assert Sender().run_once().sent == 1
+    assert Subscriber.objects.get().next_send_at == dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC)
