@@ -86,6 +86,7 @@ def run(options: dict, stdout) -> int:
         workers = options["workers"]
         stdout.write(f"sending with {workers} paperfeed senddigests process(es)\n")
         started = time.perf_counter()
+        load_before = os.getloadavg()[0]
         senders = [subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "senddigests"], env=env,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
                    for _ in range(workers)]
@@ -93,6 +94,7 @@ def run(options: dict, stdout) -> int:
         status = max(abs(code) for _, code, _ in results)
         peak_rss_mib = max(usage.ru_maxrss for _, _, usage in results) / 1024
         elapsed = time.perf_counter() - started
+        load_after = os.getloadavg()[0]
         received = _stop_sink(sink, count_file) - baseline["messages"]
         sink = None
         if status != 0:
@@ -133,6 +135,8 @@ def run(options: dict, stdout) -> int:
         f"peak RSS of a sender **{peak_rss_mib:.0f} MiB**",
         f"- the sink received {received:,} digests; ledger: "
         + ", ".join(f"{k} {v:,}" for k, v in sorted(states.items())),
+        f"- machine load (1-minute load average, other work included) {load_before:.1f} at the start, "
+        f"{load_after:.1f} at the end: on a shared machine the rates are lower bounds",
         f"- reproduce: `paperfeed bench digests --subscribers {count} --workers {workers}`",
     ])
     stdout.write(markdown + "\n")

@@ -84,7 +84,7 @@ def test_two_workers_at_once_share_the_work_and_send_each_digest_once(world, smt
 
 def test_a_sender_killed_after_the_server_took_the_message_leaves_it_in_doubt_not_resent(
         world, smtp_server):
-    external.helper("seed", "30", env=world)
+    external.helper("seed", "15", env=world)
     victim = {}
 
     def kill_on_tenth(item):
@@ -102,7 +102,7 @@ def test_a_sender_killed_after_the_server_took_the_message_leaves_it_in_doubt_no
 
     ledger = _ledger(world)
     states = Counter(row[2] for row in ledger)
-    assert states == {"sent": 29, "in_doubt": 1}
+    assert states == {"sent": 14, "in_doubt": 1}
     [doubtful] = [row for row in ledger if row[2] == "in_doubt"]
     assert _received(smtp_server)[(doubtful[0], doubtful[1])] == 1  # it did arrive, once
     assert max(_received(smtp_server).values()) == 1
