@@ -15,7 +15,7 @@ import email
 import email.policy
 import signal
 import threading
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 
@@ -39,6 +39,7 @@ class Recorder:
     keep: bool = True
     refuse: dict[str, tuple[str, str]] = field(default_factory=dict)
     on_data: Callable[[Received], None] | None = None  # runs after the message is stored
+    data_gate: Callable[[object], Awaitable[None]] | None = None  # awaited before the reply
     received: list[Received] = field(default_factory=list)
     count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -55,6 +56,8 @@ class Recorder:
             stage, reply = self.refuse.get(rcpt.lower(), ("", ""))
             if stage == "data":
                 return reply
+        if self.data_gate is not None:
+            await self.data_gate(session)
         item = Received(envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content)
         with self.lock:
             self.count += 1

@@ -6,6 +6,7 @@ in this process, and count what the server received.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -66,8 +67,17 @@ def _received(smtp_server) -> Counter:
 
 def test_two_workers_at_once_share_the_work_and_send_each_digest_once(world, smtp_server):
     external.helper("seed", "200", env=world)
-    # A slightly slow server keeps both workers busy at the same time.
-    smtp_server.on_data = lambda item: time.sleep(0.005)
+    # The server holds the first message until the other worker has one in flight too, so
+    # the two really overlap, however long either takes to start.
+    peers: set = set()
+
+    async def until_both_are_sending(session):
+        peers.add(session.peer)
+        deadline = time.monotonic() + 20
+        while len(peers) < 2 and time.monotonic() < deadline:
+            await asyncio.sleep(0.01)
+
+    smtp_server.data_gate = until_both_are_sending
     workers = [_sender(world), _sender(world)]
     for worker in workers:
         _, err = worker.communicate(timeout=120)
