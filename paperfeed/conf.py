@@ -90,13 +90,14 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),
     # E-mail (shared by community and digests)
     Setting("PAPERFEED_SMTP_HOST", _str, None,
-            "SMTP server for outgoing mail. Unset: mail is printed to the console instead."),
-    Setting("PAPERFEED_SMTP_PORT", _int, "587", "SMTP server port."),
-    Setting("PAPERFEED_SMTP_USER", _str, "", "SMTP user name, if the server needs one."),
+            "SMTP server for outgoing mail. Unset: mail is printed to the console instead "
+            "(and `paperfeed senddigests` refuses to run without --dry-run)."),
+    Setting("PAPERFEED_SMTP_PORT", _int, "25", "SMTP server port (587 for submission with STARTTLS)."),
+    Setting("PAPERFEED_SMTP_USER", _str, "", "SMTP user name (empty: no authentication)."),
     Setting("PAPERFEED_SMTP_PASSWORD", _str, "", "SMTP password.", secret=True),
-    Setting("PAPERFEED_SMTP_TLS", _bool, "true", "Use STARTTLS when talking to the SMTP server."),
-    Setting("PAPERFEED_FROM_EMAIL", _str, "paperfeed@localhost",
-            "Sender address of the mail paperfeed sends."),
+    Setting("PAPERFEED_SMTP_TLS", _bool, "false", "Use STARTTLS when talking to the SMTP server."),
+    Setting("PAPERFEED_FROM_EMAIL", _str, "paperfeed <noreply@localhost>",
+            "Sender address of paperfeed's e-mail."),
 )
 
 # Each app declares its own settings in its own tuple below (keeps merges apart).
@@ -172,6 +173,18 @@ COMMUNITY_SETTINGS: tuple[Setting, ...] = (
 
 DIGESTS_SETTINGS: tuple[Setting, ...] = (
     # digests: subscriptions and e-mail
+    Setting("PAPERFEED_DIGEST_BATCH_SIZE", _int, "200",
+            "Digests a sender claims, builds and sends per batch (shared context is built once per batch)."),
+    Setting("PAPERFEED_DIGEST_LEASE_SECONDS", _int, "600",
+            "How long a sender owns the digests it claimed; a digest left in \"sending\" longer than "
+            "this is reported as in doubt. Keep it well above the SMTP timeout."),
+    Setting("PAPERFEED_DIGEST_RETRY_SECONDS", _int, "300",
+            "First retry delay after a temporary SMTP failure (4xx, connection refused); doubles each time."),
+    Setting("PAPERFEED_DIGEST_MAX_ATTEMPTS", _int, "5",
+            "Attempts before a digest that keeps failing temporarily is marked failed."),
+    Setting("PAPERFEED_DIGEST_LOOP_SECONDS", _int, "60",
+            "Pause between rounds of `paperfeed senddigests --loop`."),
+    Setting("PAPERFEED_SMTP_TIMEOUT", _int, "30", "Seconds before an SMTP operation times out."),
 )
 
 API_SETTINGS: tuple[Setting, ...] = (
