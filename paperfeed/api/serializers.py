@@ -21,10 +21,12 @@ def hf_timestamp(day: dt.date | None) -> str | None:
     return f"{day.isoformat()}T00:00:00.000Z" if day else None
 
 
-def _hf_user(name: str) -> dict | None:
+def _hf_user(name: str, *, on_paper: bool) -> dict | None:
     if not name:
         return None
-    return {"user": name, "name": name, "fullname": name, "type": "user"}
+    # HF repeats the user name as ``user`` inside the paper object but not on the item.
+    user = {"user": name} if on_paper else {}
+    return {**user, "name": name, "fullname": name, "type": "user"}
 
 
 def _drop_none(data: dict) -> dict:
@@ -39,7 +41,7 @@ def hf_paper(paper: Paper) -> dict:
         "publishedAt": hf_timestamp(paper.published_on),
         "submittedOnDailyAt": hf_timestamp(paper.feed_date),
         "title": paper.title,
-        "submittedOnDailyBy": _hf_user(paper.submitted_by),
+        "submittedOnDailyBy": _hf_user(paper.submitted_by, on_paper=True),
         "summary": paper.abstract,
         "upvotes": paper.total_upvotes,
         "numComments": paper.total_comments,
@@ -63,7 +65,7 @@ def hf_daily_item(paper: Paper) -> dict:
         "title": paper.title,
         "summary": paper.abstract,
         "numComments": paper.total_comments,
-        "submittedBy": _hf_user(paper.submitted_by),
+        "submittedBy": _hf_user(paper.submitted_by, on_paper=False),
         "organization": inner.get("organization"),
         "isAuthorParticipating": False,
     })
