@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.hf_api import PaperInfo
+from huggingface_hub.utils._http import close_session
 
 from paperfeed.api.tests.factories import hf_fixture_records, make_paper
 from paperfeed.papers.merge import apply_records
@@ -24,10 +25,12 @@ def hf_page(shared_dir):
 
 
 @pytest.fixture
-def hf(live_server, monkeypatch) -> HfApi:
+def hf(live_server, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "0")
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
-    return HfApi(endpoint=live_server.url, token=False)
+    yield HfApi(endpoint=live_server.url, token=False)
+    # Drop the client's keep-alive connections before the live server stops.
+    close_session()
 
 
 def test_the_official_client_lists_a_day_as_hugging_face_would(hf, hf_page):
