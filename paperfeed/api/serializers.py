@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 
 from django.http import HttpRequest
-from django.urls import reverse
 
 from paperfeed.papers.models import Paper
 
@@ -74,6 +73,8 @@ def hf_daily_item(paper: Paper) -> dict:
 def v1_paper(request: HttpRequest, paper: Paper, *, detail: bool = False) -> dict:
     """paperfeed's own shape: plain snake_case, dates as ISO days, absolute links."""
     public_id = paper.public_id
+    # Exports live at the page URL plus a suffix (see api/urls.py): one reverse() per row.
+    page_url = request.build_absolute_uri(paper.get_absolute_url())
     data = {
         "id": public_id,
         "arxiv_id": paper.arxiv_id,
@@ -88,7 +89,7 @@ def v1_paper(request: HttpRequest, paper: Paper, *, detail: bool = False) -> dic
         "feed_date": paper.feed_date.isoformat() if paper.feed_date else None,
         "upvotes": paper.total_upvotes,
         "comments": paper.total_comments,
-        "url": request.build_absolute_uri(paper.get_absolute_url()),
+        "url": page_url,
         "arxiv_url": paper.arxiv_url or None,
         "pdf_url": paper.best_pdf_url or None,
         "code_url": paper.code_url or None,
@@ -98,8 +99,8 @@ def v1_paper(request: HttpRequest, paper: Paper, *, detail: bool = False) -> dic
         "submitted_by": paper.submitted_by or None,
         "ai_summary": paper.ai_summary or None,
         "ai_keywords": list(paper.ai_keywords),
-        "bibtex_url": request.build_absolute_uri(reverse("api:paper-bibtex", args=[public_id])),
-        "ris_url": request.build_absolute_uri(reverse("api:paper-ris", args=[public_id])),
+        "bibtex_url": page_url + ".bib",
+        "ris_url": page_url + ".ris",
     }
     if detail:
         data.update(

@@ -7,6 +7,8 @@ import itertools
 import json
 from pathlib import Path
 
+from django.test import TestCase
+
 from paperfeed.papers.merge import apply_records
 from paperfeed.papers.models import Paper, SourceRecord
 from paperfeed.papers.records import PaperRecord
@@ -23,7 +25,10 @@ def record(**fields) -> PaperRecord:
 
 
 def make_papers(*records: PaperRecord) -> list[Paper]:
-    apply_records(records)
+    # Run the after-commit hooks (papers_changed) even inside a test's transaction, so a
+    # search engine listening for them indexes these papers as it would in production.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        apply_records(records)
     ids = [r.original_id for r in records]
     by_original = {
         sr.original_id: sr.paper

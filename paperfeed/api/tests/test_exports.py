@@ -130,3 +130,10 @@ def test_paper_pages_carry_citation_and_open_graph_tags(client, tricky):
     assert ("og:url", "http://127.0.0.1/papers/2511.04242") in meta
     hrefs = {link.get("href") for link in parser.links}
     assert {"/papers/2511.04242.bib", "/papers/2511.04242.ris"} <= hrefs
+
+
+def test_export_links_in_the_json_resolve_to_the_exports(client, tricky):
+    body = client.get("/api/v1/papers/2511.04242").json()
+    for key in ("bibtex_url", "ris_url"):
+        path = body[key].removeprefix("http://127.0.0.1")
+        assert client.get(path).status_code == 200, path

@@ -1,0 +1,94 @@
+"""``paperfeed bench api``: how much the API, feeds and exports cost per request.
+
+Requests go through Django's full stack in-process (no network), against the configured
+database; an empty database gets the demo corpus first. The baseline, measured in the same
+run, is the HTML daily page, so the ratios say what a JSON client or a feed reader costs
+compared with a visitor. Two more pairs measure the rate limiter (a database write per
+anonymous request) and ETag revalidation (a 304 instead of the body).
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+
+from django.conf import settings
+from django.core.management import call_command
+from django.test import Client, override_settings
+
+from paperfeed.lib.benchmarks import write_section
+
+NAME = "api"
+HELP = "Time API routes, feeds and exports against the HTML daily page (writes docs/benchmarks.md)."
+
+ROUTES = [
+    ("HTML daily page (baseline)", "/papers"),
+    ("`/api/daily_papers?limit=50`", "/api/daily_papers?limit=50"),
+    ("`/api/v1/papers?limit=50`", "/api/v1/papers?limit=50"),
+    ("`/api/v1/search?q=language+model`", "/api/v1/search?q=language+model&limit=20"),
+    ("`/feeds/daily.rss`", "/feeds/daily.rss"),
+    ("`/api/v1/papers.bib?limit=50`", "/api/v1/papers.bib?limit=50"),
+]
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--requests", type=int, default=60, help="Timed requests per route.")
+    parser.add_argument("--no-write", action="store_true", help="Print only; leave docs alone.")
+
+
+def _median_ms(client: Client, url: str, count: int, **headers) -> float:
+    client.get(url, **headers)  # warm caches and connections
+    times = []
+    for _ in range(count):
+        start = time.perf_counter()
+        response = client.get(url, **headers)
+        times.append(time.perf_counter() - start)
+        assert response.status_code in (200, 304), (url, response.status_code)
+    return statistics.median(times) * 1000
+
+
+def run(options, stdout) -> int:
+    from paperfeed.papers.models import Paper
+
+    call_command("migrate", verbosity=0)
+    if not Paper.objects.exists():
+        from paperfeed.sources.demo import load_demo_corpus
+
+        load_demo_corpus()
+    count = options["requests"]
+    host = settings.ALLOWED_HOSTS[0] if settings.ALLOWED_HOSTS else "127.0.0.1"
+    client = Client(SERVER_NAME=host)
+    no_limit = {**settings.PAPERFEED, "API_RATE_LIMIT": 0}
+    with_limit = {**settings.PAPERFEED, "API_RATE_LIMIT": 10**9, "API_RATE_WINDOW": 3600}
+    rows = []
+    with override_settings(PAPERFEED=no_limit):
+        baseline = _median_ms(client, ROUTES[0][1], count)
+        for label, url in ROUTES:
+            ms = baseline if url == ROUTES[0][1] else _median_ms(client, url, count)
+            rows.append((label, ms, ms / baseline))
+        etag = client.get("/api/daily_papers?limit=50")["ETag"]
+        revalidate = _median_ms(client, "/api/daily_papers?limit=50", count,
+                                HTTP_IF_NONE_MATCH=etag)
+    with override_settings(PAPERFEED=with_limit):
+        limited = _median_ms(client, "/api/daily_papers?limit=50", count)
+    daily = rows[1][1]
+    papers = Paper.objects.count()
+    table = [
+        f"`paperfeed bench api --requests {count}` on {papers} papers "
+        f"({settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}), median of {count} "
+        "in-process requests each:",
+        "",
+        "| Route | Median ms | vs. HTML daily page |",
+        "|---|---:|---:|",
+        *(f"| {label} | {ms:.1f} | {ratio:.2f}× |" for label, ms, ratio in rows),
+        "",
+        "| Same route, other conditions | Median ms | vs. plain `/api/daily_papers` |",
+        "|---|---:|---:|",
+        f"| revalidation with `If-None-Match` (304) | {revalidate:.1f} | {revalidate / daily:.2f}× |",
+        f"| anonymous, rate limit on (database counter) | {limited:.1f} | {limited / daily:.2f}× |",
+    ]
+    markdown = "## API, feeds and exports\n\n" + "\n".join(table)
+    stdout.write(markdown + "\n")
+    if not options["no_write"]:
+        write_section(NAME, markdown)
+    return 0
