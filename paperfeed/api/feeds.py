@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from dataclasses import dataclass
 from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
@@ -30,6 +31,10 @@ _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")  # not allowed in XML
 
 def _clean(text: str) -> str:
     return _CONTROL.sub(" ", text)
+
+
+def _bad_request(message: str) -> HttpResponseBadRequest:
+    return HttpResponseBadRequest(message + "\n", content_type="text/plain; charset=utf-8")
 
 
 class PaperFeed(Feed):
@@ -128,39 +133,56 @@ class TrendingFeed(PaperFeed):
         return trending_in(api_papers(), None)[:MAX_ITEMS]
 
 
+class _UnsearchableQuery(Exception):
+    pass
+
+
+@dataclass(frozen=True)
+class _Search:
+    # Carried from get_object to items: one Feed instance serves every thread.
+    query: str
+    papers: list[Paper]
+
+
 class SearchFeed(PaperFeed):
     def __call__(self, request, *args, **kwargs):
-        if not (request.GET.get("q") or "").strip():
-            return HttpResponseBadRequest("Give the search words as ?q=...\n",
-                                          content_type="text/plain; charset=utf-8")
-        if "\x00" in request.GET["q"] or len(request.GET["q"]) > 500:
-            return HttpResponseBadRequest("The query is too long or has a NUL character.\n",
-                                          content_type="text/plain; charset=utf-8")
-        return super().__call__(request, *args, **kwargs)
+        query = (request.GET.get("q") or "").strip()
+        if not query:
+            return _bad_request("Give the search words as ?q=...")
+        if "\x00" in query or len(query) > 500:
+            return _bad_request("The query is too long or has a NUL character.")
+        try:
+            return super().__call__(request, *args, **kwargs)
+        except _UnsearchableQuery as exc:
+            return _bad_request(str(exc) or "This query cannot be searched.")
 
     def get_object(self, request, *args, **kwargs):
-        return request.GET["q"].strip()
+        query = request.GET["q"].strip()
+        try:
+            results = search.search(query, limit=50)
+        except ValueError as exc:  # the engine's word for a query it cannot run
+            raise _UnsearchableQuery(str(exc)) from None
+        return _Search(query, [p for p, _ in search.papers_for(results.hits, api_papers())])
 
-    def title(self, query: str) -> str:
-        return f"{settings.SITE_NAME}: papers matching “{_clean(query)}”"
+    def title(self, obj: _Search) -> str:
+        return f"{settings.SITE_NAME}: papers matching “{_clean(obj.query)}”"
 
-    def link(self, query: str) -> str:
+    def link(self, obj: _Search) -> str:
         try:
             page = reverse("search:search")
         except NoReverseMatch:  # no search page (yet): the JSON results are the next best
             page = reverse("api:v1-search")
-        return page + "?" + urlencode({"q": query})
+        return page + "?" + urlencode({"q": obj.query})
 
-    def description(self, query: str) -> str:
-        return f"Search results for {_clean(query)}, best match first."
+    def description(self, obj: _Search) -> str:
+        return f"Search results for {_clean(obj.query)}, best match first."
 
-    def feed_url(self, query: str) -> str:
+    def feed_url(self, obj: _Search) -> str:
         name = "api:feed-search-atom" if self.feed_type is Atom1Feed else "api:feed-search-rss"
-        return reverse(name) + "?" + urlencode({"q": query})
+        return reverse(name) + "?" + urlencode({"q": obj.query})
 
-    def items(self, query: str):
-        results = search.search(query, limit=50)
-        return [p for p, _ in search.papers_for(results.hits, api_papers())]
+    def items(self, obj: _Search) -> list[Paper]:
+        return obj.papers
 
 
 class DailyAtomFeed(DailyFeed):

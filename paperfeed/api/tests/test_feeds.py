@@ -104,3 +104,8 @@ def test_pages_advertise_their_matching_feeds(client, feed_papers):
     assert _alternates(client.get("/papers/trending").content.decode()) == [
         "/feeds/trending.rss", "/feeds/trending.atom"]
     assert _alternates(client.get("/papers/all").content.decode()) == []
+
+
+def test_the_daily_feed_takes_a_category_parameter_too(client, feed_papers):
+    parsed = _parse(client, "/feeds/daily.rss?category=cs.CL")
+    assert parsed.entries and all({t.term for t in e.tags} == {"cs.CL"} for e in parsed.entries)
