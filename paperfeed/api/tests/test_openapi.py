@@ -12,7 +12,9 @@ import datetime as dt
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
+from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
@@ -22,7 +24,20 @@ schema = schemathesis.openapi.from_wsgi("/api/openapi.json", get_wsgi_applicatio
 
 
 @pytest.fixture
-def some_papers(db):
+def keep_connection():
+    """Requests go through the raw WSGI app, whose request_finished would close the test's
+    database connection (and lose its transaction); Django's test client avoids this the
+    same way."""
+    signals = (request_started, request_finished)
+    for signal in signals:
+        signal.disconnect(close_old_connections)
+    yield
+    for signal in signals:
+        signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def some_papers(db, keep_connection):
     make_papers(
         record(arxiv_id="2401.01234", title="Attention with a twist & more", abstract="About x.",
                authors=("A. Author",), categories=("cs.LG",), feed_date=dt.date(2025, 2, 3),
