@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "paperfeed.community",
     "paperfeed.digests",
     "paperfeed.api",
+    "paperfeed.recommend",
 ]
 
 MIDDLEWARE = [

@@ -143,6 +143,10 @@ class MonthView(PeriodMixin, MonthArchiveView):
     def period_url(self, day: dt.date) -> str:
         return reverse("papers:month", args=[f"{day.year}-{day.month:02d}"])
 
+    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
+        # The page doesn't show the month's list of days: skip the query that builds it.
+        return []
+
 
 def go_to_date(request):
     """Target of the date pickers (GET forms): redirect to the page for that period.

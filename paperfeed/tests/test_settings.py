@@ -1,0 +1,49 @@
+import os
+import subprocess
+import sys
+
+import pytest
+from django.core.exceptions import ImproperlyConfigured
+
+from paperfeed import conf
+
+
+def test_values_parse_by_type_and_fall_back_to_defaults():
+    assert conf.value("PAPERFEED_PAGE_SIZE", {}) == 50
+    assert conf.value("PAPERFEED_PAGE_SIZE", {"PAPERFEED_PAGE_SIZE": " 20 "}) == 20
+    assert conf.value("PAPERFEED_DEBUG", {"PAPERFEED_DEBUG": "yes"}) is True
+    assert conf.value("PAPERFEED_ALLOWED_HOSTS", {"PAPERFEED_ALLOWED_HOSTS": "a.org, b.org,"}) == ["a.org", "b.org"]
+    assert conf.value("DATABASE_URL", {}) is None
+
+
+def test_a_bad_value_names_the_variable():
+    with pytest.raises(ImproperlyConfigured, match="PAPERFEED_PAGE_SIZE='many' is not a valid integer"):
+        conf.value("PAPERFEED_PAGE_SIZE", {"PAPERFEED_PAGE_SIZE": "many"})
+    with pytest.raises(ImproperlyConfigured, match="PAPERFEED_DEBUG"):
+        conf.value("PAPERFEED_DEBUG", {"PAPERFEED_DEBUG": "maybe"})
+
+
+def test_secrets_can_come_from_a_file(tmp_path):
+    secret = tmp_path / "key"
+    secret.write_text("s3cret\n")
+    assert conf.value("PAPERFEED_SECRET_KEY", {"PAPERFEED_SECRET_KEY_FILE": str(secret)}) == "s3cret"
+    with pytest.raises(ImproperlyConfigured, match="cannot read"):
+        conf.value("PAPERFEED_SECRET_KEY", {"PAPERFEED_SECRET_KEY_FILE": str(tmp_path / "missing")})
+
+
+def _settings_in(tmp_path, **env):
+    code = "import django; from django.conf import settings; django.setup(); print(settings.SECRET_KEY)"
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERFEED_", "DATABASE_URL"))}
+    environ.update(PAPERFEED_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="paperfeed.settings", **env)
+    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True, check=True)
+
+
+def test_without_a_configured_key_one_is_generated_once_and_kept_private(tmp_path):
+    first = _settings_in(tmp_path).stdout.strip()
+    second = _settings_in(tmp_path).stdout.strip()
+    assert first == second and len(first) >= 50
+    key_file = tmp_path / "secret_key"
+    assert key_file.read_text() == first
+    assert key_file.stat().st_mode & 0o077 == 0
+    configured = _settings_in(tmp_path, PAPERFEED_SECRET_KEY="from-env").stdout.strip()
+    assert configured == "from-env"
