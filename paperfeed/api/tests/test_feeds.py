@@ -109,3 +109,11 @@ def test_pages_advertise_their_matching_feeds(client, feed_papers):
 def test_the_daily_feed_takes_a_category_parameter_too(client, feed_papers):
     parsed = _parse(client, "/feeds/daily.rss?category=cs.CL")
     assert parsed.entries and all({t.term for t in e.tags} == {"cs.CL"} for e in parsed.entries)
+
+
+def test_feeds_and_list_exports_are_a_fixed_number_of_queries(client, feed_papers,
+                                                              django_assert_num_queries):
+    with django_assert_num_queries(3):  # latest days, papers, categories
+        client.get("/feeds/daily.rss")
+    with django_assert_num_queries(2):  # papers, categories
+        client.get("/api/v1/papers.bib?limit=100")

@@ -150,3 +150,22 @@ def test_list_endpoints_are_a_fixed_number_of_queries(client, corpus, django_ass
             client.get("/api/v1/categories")
         with django_assert_num_queries(4):  # count + ids, papers + categories
             client.get(f"/api/v1/search?q=graphs&limit={limit}")
+
+
+def test_hidden_and_withdrawn_papers_are_not_served(client, corpus):
+    from paperfeed.papers.models import Paper
+
+    Paper.objects.filter(arxiv_id="2511.10003").update(status=Paper.Status.HIDDEN)
+    assert client.get("/api/v1/papers/2511.10003").status_code == 404
+    assert client.get("/api/papers/2511.10003").status_code == 404
+    assert client.get("/papers/2511.10003.bib").status_code == 404
+    listed = {r["id"] for r in _walk(client, "/api/v1/papers?limit=100")}
+    assert "2511.10003" not in listed and len(listed) == 24
+    daily = {i["paper"]["id"] for i in client.get("/api/daily_papers?limit=100").json()}
+    assert "2511.10003" not in daily
+
+
+def test_head_requests_answer_like_get(client, corpus):
+    get = client.get("/api/v1/papers?limit=3")
+    head = client.head("/api/v1/papers?limit=3")
+    assert head.status_code == 200 and head["ETag"] == get["ETag"]
