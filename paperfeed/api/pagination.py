@@ -27,15 +27,20 @@ def encode(sort: str, value, pk: int) -> str:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def _small_int(value) -> bool:
+    # Out-of-range numbers would reach the database as an overflow error (a 500).
+    return isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 2**62
+
+
 def _decode(cursor: str) -> tuple[str, object, int]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         sort, value, pk = json.loads(raw)
-        if not isinstance(pk, int) or isinstance(pk, bool) or sort not in SORTS:
+        if not _small_int(pk) or sort not in SORTS:
             raise ValueError
         if sort == "newest":
             value = dt.date.fromisoformat(value)
-        elif not isinstance(value, int) or isinstance(value, bool):
+        elif not _small_int(value):
             raise ValueError
         return sort, value, pk
     except (ValueError, TypeError, binascii.Error, UnicodeDecodeError):

@@ -96,6 +96,9 @@ def test_unknown_papers_and_routes_are_json_404s(client, corpus):
 @pytest.mark.parametrize("query, message", [
     ("cursor=!!!", "cursor is not valid"),
     ("cursor=WyJ1cHZvdGVzIiw2LDExOF0&sort=newest", "cursor belongs to sort=upvotes"),
+    # ["upvotes", 10**30, 1]: a number no database column holds
+    ("cursor=WyJ1cHZvdGVzIiwgMTAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMDAwMCwgMV0&sort=upvotes",
+     "cursor is not valid"),
     ("limit=1000", "limit must be between 1 and 100"),
     ("category=xx.YY", "There is no arXiv category"),
     ("published_from=yesterday", "published_from must be a date"),
