@@ -179,10 +179,12 @@ def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
         @functools.wraps(func)
         def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
             headers: dict[str, str] = {}
+            if request.method == "OPTIONS":
+                return _preflight()
             try:
                 if request.method not in ("GET", "HEAD"):
                     raise ApiError(405, f"{request.method} is not supported here; use GET.",
-                                   {"Allow": "GET, HEAD"})
+                                   {"Allow": "GET, HEAD, OPTIONS"})
                 _check_input(request, kwargs)
                 _authenticate(request)
                 if rate_limited:
@@ -204,6 +206,17 @@ def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
         return csrf_exempt(wrapper)
 
     return decorate(view) if view is not None else decorate
+
+
+def _preflight() -> HttpResponse:
+    """CORS preflight: browsers ask before sending ``Authorization`` cross-origin."""
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Authorization, If-None-Match, If-Modified-Since"
+    response["Access-Control-Max-Age"] = "86400"
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    return response
 
 
 def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:

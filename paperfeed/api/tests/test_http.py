@@ -129,7 +129,18 @@ def test_the_apitoken_command_issues_lists_and_revokes(capsys):
 
 def test_writes_are_refused_with_405(client):
     response = client.post("/api/daily_papers")
-    assert response.status_code == 405 and response["Allow"] == "GET, HEAD"
+    assert response.status_code == 405 and response["Allow"] == "GET, HEAD, OPTIONS"
+    assert response.json()["error"] == "POST is not supported here; use GET."
+
+
+def test_browsers_may_call_the_api_from_other_sites_with_a_token(client, paper, token):
+    preflight = client.options("/api/v1/me", HTTP_ORIGIN="https://example.org",
+                               HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization")
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight["Access-Control-Allow-Headers"]
+    response = client.get("/api/v1/me", HTTP_ORIGIN="https://example.org",
+                          HTTP_AUTHORIZATION=f"Bearer {token}")
+    assert response["Access-Control-Allow-Origin"] == "*"
 
 
 def test_nul_characters_are_a_400_not_a_database_error(client):
