@@ -11,25 +11,36 @@ import datetime as dt
 import importlib
 from dataclasses import dataclass, field
 
-from django.db.models import Case, IntegerField, Q, Value, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, F, IntegerField, Q, TextField, Value, When
+from django.db.models.functions import Cast
 
 from paperfeed.papers.models import Paper
 
 MODES = ("hybrid", "keyword", "semantic")
+# The API's mode names are the ones users read in the docs; the engine calls them by what
+# they compute.
+_ENGINE_MODES = {"hybrid": "hybrid", "keyword": "bm25", "semantic": "dense"}
+SORTS = ("relevance", "newest")
 _MAX_WORDS = 8
 
 
 @dataclass(frozen=True)
 class Filters:
+    """The engine's filter contract: category (code or archive), author, and the
+    publication day range; ``sort`` is relevance (default) or newest."""
+
     category: str = ""
+    author: str = ""
     date_from: dt.date | None = None
     date_to: dt.date | None = None
+    sort: str = "relevance"
 
     def as_dict(self) -> dict:
-        return {key: value for key, value in
-                {"category": self.category, "date_from": self.date_from,
-                 "date_to": self.date_to}.items() if value}
+        given = {"category": self.category, "author": self.author,
+                 "date_from": self.date_from, "date_to": self.date_to}
+        if self.sort != "relevance":
+            given["sort"] = self.sort
+        return {key: value for key, value in given.items() if value}
 
 
 @dataclass
@@ -62,8 +73,8 @@ def search(query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0
     filters = filters or Filters()
     service = _service()
     if service is not None and hasattr(service, "search_papers"):
-        found = service.search_papers(query, mode=mode, limit=limit, offset=offset,
-                                      filters=filters.as_dict() or None)
+        found = service.search_papers(query, mode=_ENGINE_MODES[mode], limit=limit,
+                                      offset=offset, filters=filters.as_dict() or None)
         hits = [Hit(int(h.paper_id), float(h.score)) for h in found.hits]
         return Results(hits, int(found.total), getattr(found, "message", "") or "", "search")
     return _database_search(query, limit=limit, offset=offset, filters=filters)
@@ -88,11 +99,14 @@ def related(paper: Paper, limit: int = 10) -> list[int]:
 def filter_papers(queryset, filters: Filters):
     if filters.category:
         queryset = queryset.in_category(filters.category)
-    day = Coalesce("feed_date", "published_on")
+    if filters.author:
+        # Approximate (the JSON text of the list), good enough for the fallback.
+        queryset = queryset.alias(author_text=Cast("authors", TextField())).filter(
+            author_text__icontains=filters.author)
     if filters.date_from:
-        queryset = queryset.alias(day=day).filter(day__gte=filters.date_from)
+        queryset = queryset.filter(published_on__gte=filters.date_from)
     if filters.date_to:
-        queryset = queryset.alias(day=day).filter(day__lte=filters.date_to)
+        queryset = queryset.filter(published_on__lte=filters.date_to)
     return queryset
 
 
@@ -107,7 +121,11 @@ def _database_search(query: str, *, limit: int, offset: int, filters: Filters) -
         # A word in the title counts twice one in the abstract: titles are what people recall.
         score = score + Case(When(title__icontains=word, then=Value(2)),
                              default=Value(1), output_field=IntegerField())
-    papers = papers.annotate(match=score).order_by("-match", "-upvotes", "pk")
+    papers = papers.annotate(match=score)
+    if filters.sort == "newest":
+        papers = papers.order_by(F("published_on").desc(nulls_last=True), "-match", "pk")
+    else:
+        papers = papers.order_by("-match", "-upvotes", "pk")
     total = papers.count()
     rows = papers.values_list("pk", "match")[offset:offset + limit]
     hits = [Hit(pk, float(match)) for pk, match in rows]

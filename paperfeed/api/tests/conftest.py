@@ -24,3 +24,10 @@ def rate_limit(settings):
 def client() -> Client:
     # A host the default ALLOWED_HOSTS accepts, so absolute URLs look like a real install's.
     return Client(SERVER_NAME="127.0.0.1")
+
+
+@pytest.fixture(autouse=True)
+def search_dir(tmp_path, monkeypatch):
+    """A fresh search index folder per test (read by the search app when it is installed),
+    so no test finds papers another test indexed."""
+    monkeypatch.setenv("PAPERFEED_SEARCH_DIR", str(tmp_path / "search"))

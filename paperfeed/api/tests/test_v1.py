@@ -172,3 +172,14 @@ def test_head_requests_answer_like_get(client, corpus):
     get = client.get("/api/v1/papers?limit=3")
     head = client.head("/api/v1/papers?limit=3")
     assert head.status_code == 200 and head["ETag"] == get["ETag"]
+
+
+def test_search_filters_by_author_and_publication_day_and_sorts_by_newest(client, corpus):
+    body = client.get("/api/v1/search?q=graphs&author=Author+5&limit=100").json()
+    assert [r["paper"]["authors"][1] for r in body["results"]] == ["Author 5"]
+    body = client.get("/api/v1/search?q=graphs&from=2025-11-18&to=2025-11-18&limit=100").json()
+    assert len(body["results"]) == 6
+    assert {r["paper"]["published_on"] for r in body["results"]} == {"2025-11-18"}
+    newest = client.get("/api/v1/search?q=graphs&sort=newest&limit=100").json()["results"]
+    days = [r["paper"]["published_on"] for r in newest if r["paper"]["published_on"]]
+    assert days == sorted(days, reverse=True) and len(days) == 24

@@ -104,8 +104,9 @@ def related(request: HttpRequest, paper_id: str):
 
 
 def search_filters(request: HttpRequest) -> search.Filters:
-    return search.Filters(category=_category(request), date_from=date_param(request, "from"),
-                          date_to=date_param(request, "to"))
+    return search.Filters(category=_category(request), author=text_param(request, "author"),
+                          date_from=date_param(request, "from"), date_to=date_param(request, "to"),
+                          sort=choice_param(request, "sort", search.SORTS, "relevance"))
 
 
 def run_search(request: HttpRequest, *, default_limit: int = 20):
