@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from paperfeed.api.tests.factories import make_paper, make_papers, record
 
@@ -151,8 +153,15 @@ def test_list_endpoints_are_a_fixed_number_of_queries(client, corpus, django_ass
             client.get(f"/api/v1/papers?limit={limit}&category=cs.LG")
         with django_assert_num_queries(1):
             client.get("/api/v1/categories")
-        with django_assert_num_queries(4):  # count + ids, papers + categories
-            client.get(f"/api/v1/search?q=graphs&limit={limit}")
+
+    # Search: the engine answers from its index (papers + categories), the database
+    # fallback with two more (count, ids); either way the count does not grow with rows.
+    counts = []
+    for limit in (3, 20):
+        with CaptureQueriesContext(connection) as queries:
+            assert len(client.get(f"/api/v1/search?q=graphs&limit={limit}").json()["results"]) == limit
+        counts.append(len(queries))
+    assert counts[0] == counts[1] <= 4
 
 
 def test_hidden_and_withdrawn_papers_are_not_served(client, corpus):
