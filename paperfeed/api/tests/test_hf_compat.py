@@ -5,6 +5,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 
+import huggingface_hub.constants
 import pytest
 from huggingface_hub import HfApi
 from huggingface_hub.hf_api import PaperInfo
@@ -28,7 +29,10 @@ def hf_page(shared_dir):
 
 @pytest.fixture
 def hf(live_server, monkeypatch):
-    monkeypatch.setenv("HF_HUB_OFFLINE", "0")
+    # The client only talks to our own live server here. Offline mode (which the search
+    # app turns on so model loading never dials out) is read once, at import, into a
+    # constant, so that is what is switched off, for this test only.
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_OFFLINE", False)
     monkeypatch.setenv("HF_HUB_DISABLE_TELEMETRY", "1")
     yield HfApi(endpoint=live_server.url, token=False)
     # Drop the client's keep-alive connections before the live server stops.
