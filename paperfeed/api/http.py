@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import json
 import re
 from collections.abc import Callable
 
@@ -228,14 +227,6 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
         "Last-Modified") else None
     return get_conditional_response(request, etag=response.get("ETag"),
                                     last_modified=last_modified, response=response)
-
-
-def absolute(request: HttpRequest, path: str) -> str:
-    return request.build_absolute_uri(path)
-
-
-def dumps(data) -> str:
-    return json.dumps(data, ensure_ascii=False)
 
 
 def conditional_view(view: Callable) -> Callable:
