@@ -130,7 +130,7 @@ class TrendingFeed(PaperFeed):
     description = "Papers ranked by upvotes with time decay."
 
     def items(self):
-        return trending_in(api_papers(), None)[:MAX_ITEMS]
+        return trending_in(api_papers(), None, 0, MAX_ITEMS)
 
 
 class _UnsearchableQuery(Exception):

@@ -40,14 +40,21 @@ def in_period(queryset: PaperQuerySet, period: tuple[dt.date, dt.date] | None) -
     return queryset.filter(feed_date__gte=period[0], feed_date__lte=period[1])
 
 
-def trending_in(queryset: PaperQuerySet, period: tuple[dt.date, dt.date] | None) -> list[Paper]:
-    """Trending order; over a given period it is scored as seen at the period's end."""
+def trending_in(queryset: PaperQuerySet, period: tuple[dt.date, dt.date] | None,
+                start: int = 0, stop: int | None = None) -> list[Paper]:
+    """Trending order, rows ``start:stop``; over a period, scored as seen at its end."""
     if period is None:
-        return trending(queryset, timezone.now())[0]
-    start, end = period
-    days = (end - start).days + 1
-    end_of_period = dt.datetime.combine(end, dt.time.max, dt.UTC)
-    return trending(queryset, min(timezone.now(), end_of_period), days=days)[0]
+        ranked = trending(queryset, timezone.now())[0]
+    else:
+        first, last = period
+        end_of_period = dt.datetime.combine(last, dt.time.max, dt.UTC)
+        ranked = trending(queryset, min(timezone.now(), end_of_period),
+                          days=(last - first).days + 1)[0]
+    # trending() ranks listing rows, which defer fields the API shows (ai_summary): load
+    # the wanted slice again in one query rather than one query per deferred field.
+    wanted = [p.pk for p in ranked[start:stop]]
+    by_id = api_papers().in_bulk(wanted)
+    return [by_id[pk] for pk in wanted if pk in by_id]
 
 
 def latest_days(queryset: PaperQuerySet, count: int) -> list[dt.date]:

@@ -158,3 +158,7 @@ def test_daily_papers_is_a_fixed_number_of_queries(client, hf_page, django_asser
         assert len(client.get("/api/daily_papers?limit=30").json()) == 30
     with django_assert_num_queries(2):
         assert len(client.get("/api/daily_papers?limit=5").json()) == 5
+    # Trending: the latest day, the ranking (+ categories), then the page (+ categories).
+    for limit in (5, 30):
+        with django_assert_num_queries(5):
+            assert len(client.get(f"/api/daily_papers?sort=trending&limit={limit}").json()) == limit

@@ -34,7 +34,7 @@ def daily_papers(request: HttpRequest):
         papers = papers.filter(submitted_by__iexact=submitter)
     start = page * limit
     if sort == "trending":
-        window = trending_in(papers, period)[start:start + limit + 1]
+        window = trending_in(papers, period, start, start + limit + 1)
     else:
         # Newest day first and, within a day, the order of the daily page.
         ordered = papers.order_by("-feed_date", "-upvotes", "-featured", "title", "pk")
