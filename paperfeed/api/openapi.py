@@ -180,6 +180,10 @@ def document() -> dict:
                 "One paper", "A paper as Hugging Face's paper API returns it.", [_PAPER_ID],
                 _json(_ref("HFPaper"), "The paper."), tag="Hugging Face-compatible",
                 errors=_NOT_FOUND),
+            "/papers/{paper_id}.md": _get(
+                "A paper as Markdown", "What `HfApi.read_paper` reads.", [_PAPER_ID],
+                _text("text/markdown", "Markdown."), tag="Hugging Face-compatible",
+                errors=_NOT_FOUND),
             "/api/v1/papers": _get(
                 "List papers", "Filtered papers with cursor pagination (`next`, `Link`).",
                 _LIST_FILTERS,

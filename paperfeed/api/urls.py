@@ -33,6 +33,7 @@ urlpatterns = [
             name="paper-bibtex"),
     re_path(r"^papers/(?P<paper_id>.+)\.ris$", exports.paper_export, {"fmt": "ris"},
             name="paper-ris"),
+    re_path(r"^papers/(?P<paper_id>.+)\.md$", hf.paper_markdown, name="paper-markdown"),
     # Feeds
     path("feeds/daily.rss", _feed(feeds.DailyFeed()), name="feed-daily-rss"),
     path("feeds/daily.atom", _feed(feeds.DailyAtomFeed()), name="feed-daily-atom"),

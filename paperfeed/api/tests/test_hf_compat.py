@@ -71,6 +71,15 @@ def test_the_official_client_reads_one_paper(hf, hf_page):
 
 
 @live
+def test_the_official_client_reads_a_paper_as_markdown(hf, hf_page):
+    original = hf_page[0]["paper"]
+    text = hf.read_paper(original["id"])
+    assert text.startswith(f"# {original['title']}\n")
+    assert original["summary"] in text
+    assert f"<https://arxiv.org/pdf/{original['id']}>" in text
+
+
+@live
 def test_the_official_client_gets_a_404_for_an_unknown_paper(hf, hf_page):
     from huggingface_hub.errors import HfHubHTTPError
 

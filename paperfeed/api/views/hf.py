@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.http import http_date
 
 from paperfeed.api import search
@@ -65,3 +65,24 @@ def search_papers(request: HttpRequest):
     results = search.search(query, limit=limit)
     rows = search.papers_for(results.hits, api_papers())
     return json_response([hf_daily_item(p) for p, _ in rows])
+
+
+@api_view
+def paper_markdown(request: HttpRequest, paper_id: str):
+    """``/papers/{id}.md``: the paper page as Markdown, what ``HfApi.read_paper`` reads."""
+    found = find_paper(paper_id)
+    if found is None:
+        raise ApiError(404, f"Paper {paper_id!r} not found.")
+    lines = [f"# {found.title}", ""]
+    if found.authors:
+        lines += ["Authors: " + ", ".join(found.authors), ""]
+    if found.published_on:
+        lines += [f"Published: {found.published_on.isoformat()}", ""]
+    lines += ["## Abstract", "", found.abstract or "No abstract is known for this paper.", ""]
+    links = [("arXiv", found.arxiv_url), ("PDF", found.best_pdf_url), ("Code", found.code_url),
+             ("Project page", found.project_url),
+             ("Page", request.build_absolute_uri(found.get_absolute_url()))]
+    lines += ["## Links", ""] + [f"- {name}: <{url}>" for name, url in links if url]
+    response = HttpResponse("\n".join(lines) + "\n", content_type="text/markdown; charset=utf-8")
+    response["Last-Modified"] = http_date(found.updated_at.timestamp())
+    return response
