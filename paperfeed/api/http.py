@@ -10,7 +10,6 @@ from collections.abc import Callable
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
-from django.utils.http import parse_http_date_safe
 from django.views.decorators.csrf import csrf_exempt
 
 from paperfeed.api import ratelimit
@@ -219,14 +218,16 @@ def _preflight() -> HttpResponse:
 
 
 def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
-    """ETag from the body (exact whatever changed) and 304 on a matching revalidation."""
+    """ETag from the body and 304 on a matching ``If-None-Match``.
+
+    Deliberately no Last-Modified: votes change a paper's count without touching its
+    ``updated_at``, so a date would answer ``If-Modified-Since`` with stale 304s. A hash of
+    the body is exact whatever changed.
+    """
     if response.streaming:
         return response
     set_response_etag(response)
-    last_modified = parse_http_date_safe(response["Last-Modified"]) if response.has_header(
-        "Last-Modified") else None
-    return get_conditional_response(request, etag=response.get("ETag"),
-                                    last_modified=last_modified, response=response)
+    return get_conditional_response(request, etag=response.get("ETag"), response=response)
 
 
 def conditional_view(view: Callable) -> Callable:

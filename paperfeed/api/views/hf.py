@@ -5,7 +5,6 @@ from __future__ import annotations
 from urllib.parse import urlencode
 
 from django.http import HttpRequest, HttpResponse
-from django.utils.http import http_date
 
 from paperfeed.api import search
 from paperfeed.api.http import (
@@ -52,7 +51,6 @@ def paper(request: HttpRequest, paper_id: str):
     if found is None:
         raise ApiError(404, f"Paper {paper_id!r} not found.")
     response = json_response(hf_paper(found))
-    response["Last-Modified"] = http_date(found.updated_at.timestamp())
     return response
 
 
@@ -84,5 +82,4 @@ def paper_markdown(request: HttpRequest, paper_id: str):
              ("Page", request.build_absolute_uri(found.get_absolute_url()))]
     lines += ["## Links", ""] + [f"- {name}: <{url}>" for name, url in links if url]
     response = HttpResponse("\n".join(lines) + "\n", content_type="text/markdown; charset=utf-8")
-    response["Last-Modified"] = http_date(found.updated_at.timestamp())
     return response

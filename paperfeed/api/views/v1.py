@@ -6,7 +6,6 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
-from django.utils.http import http_date
 
 from paperfeed.api import pagination, search
 from paperfeed.api.http import (
@@ -89,7 +88,6 @@ def _get_paper(paper_id: str, queryset: PaperQuerySet | None = None):
 def paper(request: HttpRequest, paper_id: str):
     found = _get_paper(paper_id, api_papers().prefetch_related("versions"))
     response = json_response(v1_paper(request, found, detail=True))
-    response["Last-Modified"] = http_date(found.updated_at.timestamp())
     return response
 
 
