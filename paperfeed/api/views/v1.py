@@ -52,12 +52,7 @@ def paper_page(request: HttpRequest) -> tuple[list, str | None]:
     """One cursor page of ``filtered_papers``: the papers and the next cursor (or None)."""
     sort = choice_param(request, "sort", pagination.SORTS, "newest")
     limit = int_param(request, "limit", 20, minimum=1, maximum=MAX_LIMIT)
-    papers = pagination.ordered(filtered_papers(request), sort)
-    if cursor := text_param(request, "cursor"):
-        papers = pagination.after(papers, sort, cursor)
-    rows = list(papers[:limit + 1])
-    next_cursor = pagination.cursor_for(rows[limit - 1], sort) if len(rows) > limit else None
-    return rows[:limit], next_cursor
+    return pagination.page(filtered_papers(request), sort, text_param(request, "cursor"), limit)
 
 
 @api_view
