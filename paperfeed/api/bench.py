@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import statistics
 import time
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.management import call_command
@@ -25,6 +26,7 @@ ROUTES = [
     ("HTML daily page (baseline)", "/papers"),
     ("`/api/daily_papers?limit=50`", "/api/daily_papers?limit=50"),
     ("`/api/v1/papers?limit=50`", "/api/v1/papers?limit=50"),
+    ("`/api/v1/papers?limit=50&sort=upvotes`", "/api/v1/papers?limit=50&sort=upvotes"),
     ("`/api/v1/search?q=language+model`", "/api/v1/search?q=language+model&limit=20"),
     ("`/feeds/daily.rss`", "/feeds/daily.rss"),
     ("`/api/v1/papers.bib?limit=50`", "/api/v1/papers.bib?limit=50"),
@@ -33,6 +35,10 @@ ROUTES = [
 
 def add_arguments(parser) -> None:
     parser.add_argument("--requests", type=int, default=60, help="Timed requests per route.")
+    parser.add_argument("--synthetic", type=int, default=0, metavar="N",
+                        help="First top the database up to N papers with synthetic ones "
+                             "(random dates and votes, fixed seed), to see how routes scale. "
+                             "Use a throwaway database.")
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs alone.")
 
 
@@ -52,10 +58,42 @@ def _medians_ms(client: Client, cases: dict[str, tuple[str, dict, dict]], rounds
     return {name: statistics.median(values) * 1000 for name, values in times.items()}
 
 
+def _add_synthetic(total: int) -> None:
+    import datetime as dt
+    import random
+
+    from paperfeed.papers.models import Paper
+
+    rng = random.Random(1)
+    start, have = dt.date(2020, 1, 1), Paper.objects.count()
+    rows = []
+    for i in range(have, total):
+        day = start + dt.timedelta(days=rng.randrange(2000))
+        rows.append(Paper(slug=f"synthetic-{i}", title=f"Synthetic paper {i}",
+                          title_key=f"synthetic paper {i}",
+                          published_on=None if i % 50 == 0 else day,
+                          feed_date=day if i % 3 else None, upvotes_imported=rng.randrange(200)))
+    Paper.objects.bulk_create(rows, batch_size=5000)
+
+
+def _deep_page(client: Client, depth: int) -> tuple[str, int]:
+    """The URL of page ``depth + 1`` of ``/api/v1/papers`` (or the last), and its number."""
+    url, number = "/api/v1/papers?limit=50", 1
+    while number <= depth:
+        following = client.get(url).json()["next"]
+        if not following:
+            break
+        parts = urlsplit(following)
+        url, number = f"{parts.path}?{parts.query}", number + 1
+    return url, number
+
+
 def run(options, stdout) -> int:
     from paperfeed.papers.models import Paper
 
     call_command("migrate", verbosity=0)
+    if options["synthetic"]:
+        _add_synthetic(options["synthetic"])
     if not Paper.objects.exists():
         from paperfeed.sources.demo import load_demo_corpus
 
@@ -67,7 +105,9 @@ def run(options, stdout) -> int:
     with_limit = {**settings.PAPERFEED, "API_RATE_LIMIT": 10**9, "API_RATE_WINDOW": 3600}
     with override_settings(PAPERFEED=no_limit):
         etag = client.get("/api/daily_papers?limit=50")["ETag"]
+        deep, deep_number = _deep_page(client, 20)
     cases = {label: (url, {}, no_limit) for label, url in ROUTES}
+    cases["deep"] = (deep, {}, no_limit)
     cases["304"] = ("/api/daily_papers?limit=50", {"HTTP_IF_NONE_MATCH": etag}, no_limit)
     cases["limited"] = ("/api/daily_papers?limit=50", {}, with_limit)
     medians = _medians_ms(client, cases, count)
@@ -87,10 +127,17 @@ def run(options, stdout) -> int:
         "| Same route, other conditions | Median ms | vs. plain `/api/daily_papers` |",
         "|---|---:|---:|",
         f"| revalidation with `If-None-Match` (304) | {revalidate:.1f} | {revalidate / daily:.2f}× |",
+        f"| `/api/v1/papers?limit=50`, page {deep_number} (by cursor) | {medians['deep']:.1f} | "
+        f"{medians['deep'] / daily:.2f}× |",
         f"| anonymous, rate limit on (database counter) | {limited:.1f} | {limited / daily:.2f}× |",
     ]
-    markdown = "## API, feeds and exports\n\n" + "\n".join(table)
+    title, section = "## API, feeds and exports", NAME
+    if options["synthetic"]:
+        title += f" at {papers:,} papers"
+        section = f"{NAME}-synthetic"
+        table[0] = table[0].replace("--requests", f"--synthetic {options['synthetic']} --requests")
+    markdown = title + "\n\n" + "\n".join(table)
     stdout.write(markdown + "\n")
     if not options["no_write"]:
-        write_section(NAME, markdown)
+        write_section(section, markdown)
     return 0
