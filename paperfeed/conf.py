@@ -189,6 +189,14 @@ DIGESTS_SETTINGS: tuple[Setting, ...] = (
 
 API_SETTINGS: tuple[Setting, ...] = (
     # api: JSON API and feeds
+    Setting("PAPERFEED_API_RATE_LIMIT", _int, "300",
+            "Requests per window one anonymous client (IP address) may make to the JSON API "
+            "and exports; 0 turns the limit off. Requests with an API token are not limited."),
+    Setting("PAPERFEED_API_RATE_WINDOW", _int, "60",
+            "Length in seconds of the API rate-limit window."),
+    Setting("PAPERFEED_API_TRUSTED_PROXY", _bool, "false",
+            "Take the client address for rate limiting from the first `X-Forwarded-For` entry "
+            "(set only behind a reverse proxy that overwrites that header)."),
 )
 
 RECOMMEND_SETTINGS: tuple[Setting, ...] = (

@@ -187,6 +187,10 @@ PAPERFEED = {
     "PAGE_SIZE": value("PAPERFEED_PAGE_SIZE"),
     "TRENDING_DAYS": value("PAPERFEED_TRENDING_DAYS"),
     "TRENDING_GRAVITY": value("PAPERFEED_TRENDING_GRAVITY"),
+    # api
+    "API_RATE_LIMIT": value("PAPERFEED_API_RATE_LIMIT"),
+    "API_RATE_WINDOW": value("PAPERFEED_API_RATE_WINDOW"),
+    "API_TRUSTED_PROXY": value("PAPERFEED_API_TRUSTED_PROXY"),
 }
 
 # Community (accounts, votes, submissions, comments); see docs/community.md.
