@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from paperfeed.lib.rates import parse_rate
+
 
 def _bool(raw: str) -> bool:
     lowered = raw.strip().lower()
@@ -52,7 +54,8 @@ class Setting:
 
     @property
     def type_name(self) -> str:
-        return {_bool: "boolean", _int: "integer", _float: "number", _list: "list"}.get(
+        return {_bool: "boolean", _int: "integer", _float: "number", _list: "list",
+                parse_rate: "rate"}.get(
             self.parse, "string"
         )
 
@@ -85,11 +88,44 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),
+    # E-mail (shared by community and digests)
+    Setting("PAPERFEED_SMTP_HOST", _str, None,
+            "SMTP server for outgoing mail. Unset: mail is printed to the console instead."),
+    Setting("PAPERFEED_SMTP_PORT", _int, "587", "SMTP server port."),
+    Setting("PAPERFEED_SMTP_USER", _str, "", "SMTP user name, if the server needs one."),
+    Setting("PAPERFEED_SMTP_PASSWORD", _str, "", "SMTP password.", secret=True),
+    Setting("PAPERFEED_SMTP_TLS", _bool, "true", "Use STARTTLS when talking to the SMTP server."),
+    Setting("PAPERFEED_FROM_EMAIL", _str, "paperfeed@localhost",
+            "Sender address of the mail paperfeed sends."),
 )
 
 # Each app declares its own settings in its own tuple below (keeps merges apart).
 SOURCES_SETTINGS: tuple[Setting, ...] = (
     # sources: ingestion
+    Setting("PAPERFEED_SOURCES_DELAY", _float, "3",
+            "Seconds between two requests to arXiv or Hugging Face (arXiv asks for 3)."),
+    Setting("PAPERFEED_SOURCES_MAX_RETRIES", _int, "5",
+            "Retries of a failed request (429/5xx, dropped connection) before giving up; "
+            "waits follow `Retry-After` or double each time."),
+    Setting("PAPERFEED_SOURCES_CONTACT", _str, "",
+            "A URL or e-mail added to the User-Agent so arXiv can reach the operator."),
+    Setting("PAPERFEED_ARXIV_OAI_URL", _str, "https://oaipmh.arxiv.org/oai",
+            "arXiv's OAI-PMH endpoint."),
+    Setting("PAPERFEED_ARXIV_API_URL", _str, "https://export.arxiv.org/api/query",
+            "arXiv's API query endpoint."),
+    Setting("PAPERFEED_ARXIV_RSS_URL", _str, "https://rss.arxiv.org/rss",
+            "arXiv's RSS base URL; categories are appended (`/cs.AI+cs.LG`)."),
+    Setting("PAPERFEED_HF_API_URL", _str, "https://huggingface.co/api",
+            "Hugging Face API base URL (`/daily_papers` is appended)."),
+    Setting("PAPERFEED_RSS_CATEGORIES", _list, "cs.AI,cs.CL,cs.CV,cs.LG",
+            "arXiv categories the worker reads from RSS every day."),
+    Setting("PAPERFEED_RSS_TIME", _list, "01:30",
+            "UTC times (HH:MM, comma-separated) at which the worker runs the arXiv RSS job."),
+    Setting("PAPERFEED_HF_DAILY_TIME", _list, "06:00,18:00",
+            "UTC times (HH:MM, comma-separated) at which the worker fetches Hugging Face "
+            "daily papers (upvotes keep changing during the day)."),
+    Setting("PAPERFEED_WORKER_INTERVAL", _int, "60",
+            "Seconds the worker sleeps between rounds with `--loop`."),
 )
 
 SEARCH_SETTINGS: tuple[Setting, ...] = (
@@ -98,6 +134,26 @@ SEARCH_SETTINGS: tuple[Setting, ...] = (
 
 COMMUNITY_SETTINGS: tuple[Setting, ...] = (
     # community: accounts, votes, submissions, comments
+    Setting("PAPERFEED_RATE_VOTES", parse_rate, "120/hour",
+            "Most votes (and vote removals) one account may cast, as `N/second|minute|hour|day`."),
+    Setting("PAPERFEED_RATE_VOTES_PER_IP", parse_rate, "600/hour",
+            "Most votes from one IP address, whatever the account."),
+    Setting("PAPERFEED_RATE_COMMENTS", parse_rate, "30/hour", "Most comments one account may post."),
+    Setting("PAPERFEED_RATE_COMMENTS_PER_IP", parse_rate, "120/hour", "Most comments from one IP address."),
+    Setting("PAPERFEED_RATE_SUBMISSIONS", parse_rate, "20/hour",
+            "Most submission attempts one account may make (see also the daily cap)."),
+    Setting("PAPERFEED_RATE_SUBMISSIONS_PER_IP", parse_rate, "60/hour",
+            "Most submission attempts from one IP address."),
+    Setting("PAPERFEED_RATE_SIGNUPS_PER_IP", parse_rate, "10/hour",
+            "Most sign-ups and password-reset requests from one IP address."),
+    Setting("PAPERFEED_SUBMISSIONS_PER_DAY", _int, "5",
+            "Most papers one account may submit per day (UTC)."),
+    Setting("PAPERFEED_SUBMISSION_WINDOW_DAYS", _int, "14",
+            "A paper can be submitted only this many days after its first arXiv version."),
+    Setting("PAPERFEED_PROXY_COUNT", _int, "0",
+            "Reverse proxies in front of paperfeed: the client IP is taken that many entries "
+            "from the right of `X-Forwarded-For` (0: use the socket address)."),
+    Setting("PAPERFEED_VERIFY_DAYS", _int, "3", "Days an e-mail verification link stays valid."),
 )
 
 DIGESTS_SETTINGS: tuple[Setting, ...] = (

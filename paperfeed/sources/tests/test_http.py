@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import logging
+
+import pytest
+
+from paperfeed.sources.http import FetchError, PoliteClient
+from paperfeed.sources.testing import Reply
+
+
+def test_it_waits_the_configured_delay_between_requests(server, client, fake_time):
+    server.add("/a", Reply(200, "one"))
+    server.add("/b", Reply(200, "two"))
+    assert client.get(server.url + "/a").text == "one"
+    assert client.get(server.url + "/b").text == "two"
+    assert fake_time.sleeps == [3.0]
+
+
+def test_it_does_not_wait_when_the_delay_already_passed(server, client, fake_time):
+    server.add("/a", Reply(200, "one"))
+    client.get(server.url + "/a")
+    fake_time.now += 10
+    client.get(server.url + "/a")
+    assert fake_time.sleeps == []
+
+
+def test_it_honours_retry_after_on_503(server, client, fake_time):
+    server.add("/oai", Reply(503, "busy", headers={"Retry-After": "17"}), Reply(200, "ok"))
+    assert client.get(server.url + "/oai").text == "ok"
+    assert server.count("/oai") == 2
+    # The Retry-After wait, then nothing more: 17 s already exceed the 3 s delay.
+    assert fake_time.sleeps == [17.0]
+
+
+def test_it_backs_off_exponentially_without_retry_after(server, client, fake_time):
+    server.add("/x", Reply(500), Reply(502), Reply(200, "fine"))
+    assert client.get(server.url + "/x").text == "fine"
+    assert fake_time.sleeps == [3.0, 6.0]
+
+
+def test_a_5xx_storm_gives_up_with_a_clear_log_line(server, client, fake_time, caplog):
+    server.add("/x", Reply(503, "down", headers={"Retry-After": "5"}))
+    with caplog.at_level(logging.ERROR, logger="paperfeed.sources"):
+        with pytest.raises(FetchError) as error:
+            client.get(server.url + "/x")
+    assert error.value.status == 503
+    assert server.count("/x") == 4  # the first try and max_retries=3 retries
+    assert "giving up after 4 attempts (HTTP 503)" in caplog.text
+
+
+def test_a_truncated_body_is_retried(server, client):
+    server.add("/x", Reply(200, "0123456789" * 100, truncate_at=50), Reply(200, "whole"))
+    assert client.get(server.url + "/x").text == "whole"
+
+
+def test_4xx_answers_go_back_to_the_caller_unretried(server, client):
+    server.add("/x", Reply(400, "bad id"))
+    response = client.get(server.url + "/x")
+    assert (response.status, response.text) == (400, "bad id")
+    assert server.count("/x") == 1
+
+
+def test_it_sends_a_descriptive_user_agent(server, fake_time, settings, monkeypatch):
+    monkeypatch.setenv("PAPERFEED_SOURCES_CONTACT", "mailto:ops@example.org")
+    client = PoliteClient(delay=0, clock=fake_time.clock, sleep=fake_time.sleep)
+    server.add("/x", Reply(200))
+    client.get(server.url + "/x", {"q": "a b"})
+    agent = server.requests[0].headers["User-Agent"]
+    assert agent.startswith("paperfeed/") and "mailto:ops@example.org" in agent
+    assert server.requests[0].query == {"q": ["a b"]}
+
+
+def test_an_unreachable_server_is_a_fetch_error(client):
+    # Port 9 on loopback (discard) is closed here: the connection is refused.
+    with pytest.raises(FetchError, match="giving up"):
+        client.get("http://127.0.0.1:9/")
