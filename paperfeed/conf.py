@@ -201,6 +201,10 @@ API_SETTINGS: tuple[Setting, ...] = (
 
 RECOMMEND_SETTINGS: tuple[Setting, ...] = (
     # recommendations
+    Setting("PAPERFEED_RECOMMEND_DAYS", _int, "7",
+            "How many days of the feed the “For you” page and personal digests draw from."),
+    Setting("PAPERFEED_RECOMMEND_KEEP", _int, "50",
+            "How many recommendations the daily job stores per member."),
 )
 
 SETTINGS = (

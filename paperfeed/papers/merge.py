@@ -42,7 +42,7 @@ from paperfeed.papers.signals import papers_changed
 
 # Slugs that would shadow a page under /papers/ (the detail URL is /papers/<slug>).
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
-                            "submit", "feeds", "for-you", "rss", "atom", "api"})
+                            "submit", "feeds", "for-you", "more-like", "rss", "atom", "api"})
 _FILL_BLANK = ("pdf_url", "code_url", "project_url", "organization", "submitted_by",
                "ai_summary", "journal_ref", "doi", "arxiv_comments", "license")
 
