@@ -1,7 +1,8 @@
 """Which papers go into a subscriber's digest.
 
-Everything goes through :func:`pick_papers`; a recommender replaces that one function.
-For now the choice is plain database filters: the subscriber's own topics (keywords in the
+Everything goes through :func:`pick_papers`. A subscriber linked to an account gets the
+recommender's stored picks for them first (``paperfeed recommend``); then the choice is
+plain database filters: the subscriber's own topics (keywords in the
 title or abstract, arXiv categories or whole archives, followed authors) ranked by
 upvotes, then the trending papers (``paperfeed.papers.ranking.trending``) to fill up to
 ``max_papers``. Only papers that entered the feed after the last digest this subscriber was
@@ -66,6 +67,17 @@ class BatchContext:
             self._terms[key] = frozenset(p.pk for p in papers)
         return self._terms[key]
 
+    def recommended(self, user_id: int, first_day: dt.date, limit: int) -> list[Paper]:
+        """The member's stored recommendations (``paperfeed recommend``) in the window, best first."""
+        from paperfeed.recommend.models import Recommendation
+
+        ids = list(Recommendation.objects.filter(
+            user_id=user_id, paper__feed_date__gte=first_day, paper__feed_date__lte=self.latest_day,
+        ).order_by("-score", "pk").values_list("paper_id", flat=True)[:limit])
+        missing = [pk for pk in ids if pk not in self._papers]
+        self._papers.update((p.pk, p) for p in Paper.objects.for_listing().filter(pk__in=missing))
+        return [self._papers[pk] for pk in ids if pk in self._papers]
+
     def topic_matches(self, first_day: dt.date, keywords, categories, authors, limit: int) -> list[Paper]:
         """Papers matching any of the topics, most upvoted first."""
         ids: set[int] = set()
@@ -104,9 +116,13 @@ def pick_papers(subscriber, edition: str, context: BatchContext) -> Selection:
     first_day = first_new_day(subscriber.seen_through, edition, latest)
     limit = subscriber.max_papers
     chosen: list[Paper] = []
-    if subscriber.has_topics:
-        chosen = context.topic_matches(first_day, subscriber.keywords, subscriber.categories,
-                                       subscriber.authors, limit)
+    if subscriber.user_id:
+        # A subscriber with an account gets what the recommender picked for them first.
+        chosen = context.recommended(subscriber.user_id, first_day, limit)
+    if subscriber.has_topics and len(chosen) < limit:
+        taken = {p.pk for p in chosen}
+        chosen += [p for p in context.topic_matches(first_day, subscriber.keywords, subscriber.categories,
+                                                    subscriber.authors, limit) if p.pk not in taken]
     if subscriber.include_trending and len(chosen) < limit:
         taken = {p.pk for p in chosen}
         for paper in context.trending_since(first_day):

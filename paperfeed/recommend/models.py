@@ -77,3 +77,24 @@ class Recommendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper_id} for {self.user} ({self.score:.2f})"
+
+
+class PrivateFeed(models.Model):
+    """The secret in a member's private feed URL; replacing it revokes old URLs."""
+
+    user = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    token = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"private feed of {self.user}"
+
+    @classmethod
+    def for_user(cls, user, *, renew: bool = False) -> PrivateFeed:
+        import secrets
+
+        feed = cls.objects.filter(user=user).first()
+        if feed is None or renew:
+            feed, _ = cls.objects.update_or_create(
+                user=user, defaults={"token": secrets.token_urlsafe(32), "created_at": timezone.now()})
+        return feed

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from paperfeed.recommend import views
+from paperfeed.recommend import feeds, views
 
 app_name = "recommend"
 urlpatterns = [
@@ -8,5 +8,8 @@ urlpatterns = [
     path("papers/for-you", views.for_you, name="for_you"),
     path("papers/for-you/settings", views.preferences, name="preferences"),
     path("papers/for-you/feedback/<int:paper_id>", views.feedback, name="feedback"),
+    path("papers/for-you/feed/renew", views.renew_feed, name="renew_feed"),
+    path("papers/for-you/feed/<str:token>.rss", feeds.ForYouFeed(), name="feed_rss"),
+    path("papers/for-you/feed/<str:token>.atom", feeds.ForYouAtomFeed(), name="feed_atom"),
     path("papers/more-like/<path:public_id>", views.more_like, name="more_like"),
 ]

@@ -15,7 +15,7 @@ from paperfeed.lib.text import title_key
 from paperfeed.papers.models import Paper
 from paperfeed.recommend import service
 from paperfeed.recommend.forms import InterestForm, LibraryForm
-from paperfeed.recommend.models import Feedback, Interest
+from paperfeed.recommend.models import Feedback, Interest, PrivateFeed
 
 
 def for_you(request):
@@ -27,6 +27,7 @@ def for_you(request):
     return render(request, "recommend/for_you.html", {
         "nav": "for-you", "picks": picks, "has_papers": has_papers, "has_topics": has_topics,
         "span": service.window(), "interest_form": InterestForm(), "library_form": LibraryForm(),
+        "feed": PrivateFeed.for_user(request.user),
     })
 
 
@@ -120,3 +121,11 @@ def more_like(request, public_id: str):
     order = {pid: i for i, pid in enumerate(ids)}
     papers = sorted(Paper.objects.for_listing().filter(pk__in=ids), key=lambda p: order[p.pk])
     return render(request, "recommend/more_like.html", {"paper": paper, "papers": papers})
+
+
+@login_required
+@require_POST
+def renew_feed(request):
+    PrivateFeed.for_user(request.user, renew=True)
+    messages.success(request, "Your private feed has a new address; the old one no longer works.")
+    return redirect("recommend:for_you")

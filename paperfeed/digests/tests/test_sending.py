@@ -241,3 +241,12 @@ def test_a_time_zone_that_no_longer_exists_falls_back_to_utc(smtp_server, papers
     Subscriber.objects.update(time_zone="Atlantis/Capital")
     assert Sender().run_once().sent == 1
     assert Subscriber.objects.get().next_send_at == dt.datetime(2026, 11, 24, 8, tzinfo=dt.UTC)
+
+
+def test_senddigests_refuses_to_pretend_without_an_smtp_server(settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+    with pytest.raises(CommandError, match="PAPERFEED_SMTP_HOST is unset"):
+        call_command("senddigests")

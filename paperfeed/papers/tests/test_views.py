@@ -197,10 +197,20 @@ def test_list_pages_use_a_fixed_number_of_queries(client, demo_corpus, django_as
 
 def test_the_detail_page_uses_a_fixed_number_of_queries(client, django_assert_num_queries):
     p = paper(categories=("cs.LG", "cs.AI", "stat.ML"))
-    with django_assert_num_queries(4):
+    # paper + categories + versions + source records, and the search app's related papers.
+    with django_assert_num_queries(5):
         client.get(p.get_absolute_url())
 
 
 def test_root_and_trailing_slash_lead_to_papers(client):
     assert client.get("/")["Location"] == reverse("papers:latest")
     assert client.get("/papers/")["Location"] == "/papers"
+
+
+def test_links_from_imported_data_must_be_web_urls(client):
+    p = paper(title="Sneaky links", code_url="javascript:alert(1)", project_url="data:text/html,x",
+              pdf_url="javascript:alert(2)")
+    assert (p.code_url, p.project_url, p.pdf_url) == ("", "", "")
+    Paper.objects.filter(pk=p.pk).update(code_url="javascript:alert(3)", project_url="JAVASCRIPT:x")
+    html = client.get(p.get_absolute_url()).content.decode()
+    assert "javascript:" not in html.lower()

@@ -124,3 +124,43 @@ def test_more_like_this_lists_related_papers(demo_corpus, client):
     assert response.status_code == 200
     assert paper.title in response.content.decode()
     assert client.get("/papers/more-like/nope").status_code == 404
+
+
+def test_the_private_feed_lists_stored_recommendations_and_can_be_revoked(demo_corpus, client):
+    import feedparser
+
+    from paperfeed.recommend.models import PrivateFeed
+
+    member = factories.member()
+    _upvote(member, _page_papers("002_")[:3])
+    call_command("recommend")
+    token = PrivateFeed.for_user(member).token
+    for suffix in ("rss", "atom"):
+        response = client.get(f"/papers/for-you/feed/{token}.{suffix}")
+        assert response.status_code == 200
+        parsed = feedparser.parse(response.content)
+        assert not parsed.bozo and len(parsed.entries) == 50
+        assert "you upvoted" in parsed.entries[0].summary or "Shares words" in parsed.entries[0].summary
+    client.force_login(member)
+    client.post("/papers/for-you/feed/renew")
+    assert client.get(f"/papers/for-you/feed/{token}.rss").status_code == 404
+    assert client.get(f"/papers/for-you/feed/{PrivateFeed.for_user(member).token}.rss").status_code == 200
+
+
+def test_a_subscriber_with_an_account_gets_their_recommendations_in_the_digest(demo_corpus):
+    from paperfeed.digests.selection import BatchContext, pick_papers
+    from paperfeed.digests.tests.factories import make_subscriber
+
+    member = factories.member()
+    _upvote(member, _page_papers("003_")[:6])
+    call_command("recommend")
+    best = list(Recommendation.objects.filter(user=member).order_by("-score", "pk")
+                .values_list("paper_id", flat=True))
+    subscriber = make_subscriber(email=member.email, user=member, max_papers=5,
+                                 seen_through=dt.date(2020, 1, 1))
+    context = BatchContext.build(NOW)
+    # The digest window is the last days of the feed: only recommendations inside it count.
+    chosen = pick_papers(subscriber, "daily", context).papers
+    in_window = [pid for pid in best if Paper.objects.get(pk=pid).feed_date >= dt.date(2025, 11, 7)]
+    assert in_window
+    assert [p.pk for p in chosen][:len(in_window[:5])] == in_window[:5]

@@ -53,6 +53,13 @@ class Command(BaseCommand):
             return self._report()
         if dry_run:
             return self._dry_run(to)
+        if settings.EMAIL_BACKEND.endswith("console.EmailBackend"):
+            # The console backend "sends" by printing: the ledger would record digests as
+            # delivered that nobody received.
+            raise CommandError(
+                "No SMTP server is configured (PAPERFEED_SMTP_HOST is unset), so digests "
+                "cannot be delivered. Set PAPERFEED_SMTP_HOST (see docs/digests.md), or preview "
+                "them with --dry-run --to FILE.mbox.")
         sender = Sender(**({"batch_size": batch_size} if batch_size else {}))
         if not loop:
             stats = sender.run_once()
