@@ -67,18 +67,24 @@ def _received(smtp_server) -> Counter:
 
 def test_two_workers_at_once_share_the_work_and_send_each_digest_once(world, smtp_server):
     external.helper("seed", "200", env=world)
-    # The server holds the first message until the other worker has one in flight too, so
-    # the two really overlap, however long either takes to start.
+    # The server holds the first worker's first message until the second worker has one in
+    # flight too, so the two really overlap however long either takes to start. The second
+    # starts once the first has claimed and begun sending: a one-shot run that starts while
+    # another is still scheduling may rightly find nothing to do (SKIP LOCKED) and exit.
     peers: set = set()
+    deadline = time.monotonic() + 60
 
     async def until_both_are_sending(session):
         peers.add(session.peer)
-        deadline = time.monotonic() + 20
         while len(peers) < 2 and time.monotonic() < deadline:
             await asyncio.sleep(0.01)
 
     smtp_server.data_gate = until_both_are_sending
-    workers = [_sender(world), _sender(world)]
+    env = {**world, "PAPERFEED_SMTP_TIMEOUT": "90"}
+    workers = [_sender(env)]
+    while not peers and time.monotonic() < deadline and workers[0].poll() is None:
+        time.sleep(0.01)
+    workers.append(_sender(env))
     for worker in workers:
         _, err = worker.communicate(timeout=120)
         assert worker.returncode == 0, err[-2000:]
