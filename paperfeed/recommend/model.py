@@ -150,13 +150,14 @@ def train(
 
 
 def score_many(models: list[UserModel], lexical: sp.csr_matrix, semantic: np.ndarray,
-               top: int = 50) -> list[tuple[np.ndarray, np.ndarray]]:
+               top: int = 50, adjust=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Score one day's new papers for many users at once; each user's ``top`` best.
 
     Lexical and semantic weights of all users are stacked into two matrices, so the
     work is two matrix products instead of a loop of small ones; neighbours are done per
     user (their papers differ in number). Returns (paper indices, scores) per user,
-    best first.
+    best first. ``adjust(i, scores)``, if given, may change user i's scores in place
+    before the top is taken (topic bonus, excluded papers set to -inf).
     """
     n_papers = lexical.shape[0]
     if not models or n_papers == 0:
@@ -181,6 +182,8 @@ def score_many(models: list[UserModel], lexical: sp.csr_matrix, semantic: np.nda
         signals = np.vstack([lex[i], sem_i, near])
         z = np.nan_to_num((signals - model.scale[:, :1]) / model.scale[:, 1:], nan=0.0)
         score = z[0] + z[1] + NEIGHBOUR_WEIGHT * z[2]
+        if adjust is not None:
+            adjust(i, score)
         best = np.argpartition(-score, k - 1)[:k]
         best = best[np.argsort(-score[best], kind="stable")]
         results.append((best, score[best].astype(np.float32)))

@@ -172,27 +172,91 @@ def recommend(user, *, limit: int = 30, now: dt.datetime | None = None,
               candidates: Candidates | None = None) -> list[Recommended]:
     """Recent papers ranked for ``user``, each with the reasons shown to them."""
     candidates = candidates or Candidates.load(now)
+    return recommend_many([user], limit=limit, now=now, candidates=candidates)[user.pk]
+
+
+class _TopicMasks:
+    """Which candidates match a topic, computed once per distinct topic and shared by
+    every member who follows it (members' topics overlap a lot)."""
+
+    def __init__(self, papers: list[Paper]):
+        self.papers = papers
+        self._texts = self._codes = self._authors = None
+        self._cache: dict[tuple[str, str], np.ndarray] = {}
+
+    def mask(self, interest: Interest) -> np.ndarray:
+        key = (interest.kind, interest.value.casefold())
+        if key not in self._cache:
+            value = key[1]
+            if interest.kind == Interest.Kind.CATEGORY:
+                self._codes = self._codes or [{c.code.casefold() for c in p.categories.all()} for p in self.papers]
+                hits = [value in codes or any(c.startswith(value + ".") for c in codes) for codes in self._codes]
+            elif interest.kind == Interest.Kind.KEYWORD:
+                self._texts = self._texts or [f"{p.title} {p.abstract}".casefold() for p in self.papers]
+                hits = [value in text for text in self._texts]
+            else:
+                self._authors = self._authors or [{a.casefold() for a in p.authors or []} for p in self.papers]
+                hits = [value in names for names in self._authors]
+            self._cache[key] = np.array(hits, dtype=bool)
+        return self._cache[key]
+
+    def any(self, interests: list[Interest]) -> np.ndarray:
+        result = np.zeros(len(self.papers), dtype=bool)
+        for interest in interests:
+            result |= self.mask(interest)
+        return result
+
+
+@dataclass
+class _Member:
+    user: object
+    model: rec.UserModel | None
+    positives: dict[int, str]
+    excluded: set[int]
+    interests: list[Interest]
+
+
+def recommend_many(users, *, limit: int, candidates: Candidates,
+                   now: dt.datetime | None = None) -> dict[int, list[Recommended]]:
+    """Recommendations for many members at once: the daily job and the page share this.
+
+    Members with a model are scored together (``model.score_many``); members without
+    one get their topics, then what is trending.
+    """
+    results: dict[int, list[Recommended]] = {u.pk: [] for u in users}
     if not candidates.papers:
-        return []
-    interests = list(Interest.objects.filter(user=user))
-    model, positives = model_for(user)
-    excluded = set(positives) | dismissed_for(user)
-    keep = [i for i, p in enumerate(candidates.papers) if p.pk not in excluded]
-    papers = [candidates.papers[i] for i in keep]
-    if not papers:
-        return []
-    interest_hits = {p.pk: _interest_reasons(p, interests) for p in papers}
-    if model is None:
-        return _cold_start(papers, interest_hits, interests, limit, now)
-    semantic = _semantic(papers, candidates.vectors, model.sem_weight.shape[0])
-    scores = model.score(candidates.lexical[keep], semantic)
-    # Following a topic is an explicit wish: a matching paper gets a fixed lift.
-    scores = scores + TOPIC_BONUS * np.array([bool(interest_hits[p.pk]) for p in papers])
-    order = np.argsort(-scores, kind="stable")[:limit]
-    chosen = [papers[i] for i in order]
-    nearest = _nearest_reasons(chosen, candidates.vectors, positives)
-    return [Recommended(papers[i], float(scores[i]), interest_hits[papers[i].pk] + nearest[n])
-            for n, i in enumerate(order)]
+        return results
+    topics = _TopicMasks(candidates.papers)
+    position = {p.pk: i for i, p in enumerate(candidates.papers)}
+    by_dim: dict[int, list[_Member]] = {}
+    for user in users:
+        model, positives = model_for(user)
+        member = _Member(user, model, positives, set(positives) | dismissed_for(user),
+                         list(Interest.objects.filter(user=user)))
+        if model is None:
+            results[user.pk] = _cold_start(member, candidates, topics, limit, now)
+        else:
+            by_dim.setdefault(model.sem_weight.shape[0], []).append(member)
+    for dim, members in by_dim.items():
+        semantic = _semantic(candidates.papers, candidates.vectors, dim)
+
+        def adjust(i: int, scores: np.ndarray, members=members) -> None:
+            member = members[i]
+            # Following a topic is an explicit wish: a matching paper gets a fixed lift.
+            scores += TOPIC_BONUS * topics.any(member.interests)
+            scores[[position[pk] for pk in member.excluded if pk in position]] = -np.inf
+
+        tops = rec.score_many([m.model for m in members], candidates.lexical, semantic,
+                              top=limit, adjust=adjust)
+        for member, (best, scores) in zip(members, tops, strict=True):
+            picked = [(candidates.papers[i], float(s)) for i, s in zip(best, scores, strict=True)
+                      if np.isfinite(s)]
+            nearest = _nearest_reasons([p for p, _ in picked], candidates.vectors, member.positives)
+            results[member.user.pk] = [
+                Recommended(paper, score, _interest_reasons(paper, member.interests) + nearest[n])
+                for n, (paper, score) in enumerate(picked)
+            ]
+    return results
 
 
 def _nearest_reasons(papers: list[Paper], vectors, positives: dict[int, str]) -> list[list[str]]:
@@ -214,17 +278,18 @@ def _nearest_reasons(papers: list[Paper], vectors, positives: dict[int, str]) ->
     return reasons
 
 
-def _cold_start(candidates, interest_hits, interests, limit, now) -> list[Recommended]:
+def _cold_start(member: _Member, candidates: Candidates, topics: _TopicMasks, limit: int,
+                now: dt.datetime | None) -> list[Recommended]:
     """No papers of theirs yet: their topics first, then what is trending."""
-    ranked, _ = trending(Paper.objects.filter(pk__in=[p.pk for p in candidates]), now or timezone.now())
-    position = {p.pk: i for i, p in enumerate(ranked)}
-    by_pk = {p.pk: p for p in candidates}
-    order = sorted(by_pk, key=lambda pk: (not interest_hits[pk], position.get(pk, len(position))))
-    results = []
-    for pk in order[:limit]:
-        reasons = interest_hits[pk] or ["Trending this week" if interests == [] else "Trending; no topic of yours matched"]
-        results.append(Recommended(by_pk[pk], 0.0, reasons))
-    return results
+    papers = [p for p in candidates.papers if p.pk not in member.excluded]
+    ranked, _ = trending(Paper.objects.filter(pk__in=[p.pk for p in papers]), now or timezone.now())
+    rank = {p.pk: i for i, p in enumerate(ranked)}
+    matches = topics.any(member.interests)
+    matched = {p.pk for p, hit in zip(candidates.papers, matches, strict=True) if hit}
+    order = sorted(papers, key=lambda p: (p.pk not in matched, rank.get(p.pk, len(rank)), p.pk))
+    fallback = "Trending this week" if not member.interests else "Trending; no topic of yours matched"
+    return [Recommended(p, 0.0, _interest_reasons(p, member.interests) or [fallback])
+            for p in order[:limit]]
 
 
 def followed_filter(user) -> Q:

@@ -47,6 +47,16 @@ class Command(BaseCommand):
     def _on_term(self, signum, frame):
         self._stop = True  # finish the member being scored, then leave
 
+    def _store(self, members, keep: int, candidates) -> int:
+        picks = service.recommend_many(members, limit=keep, candidates=candidates)
+        with transaction.atomic():
+            Recommendation.objects.filter(user__in=members).delete()
+            Recommendation.objects.bulk_create([
+                Recommendation(user=member, paper=p.paper, score=p.score, reason="; ".join(p.reasons)[:400])
+                for member in members for p in picks[member.pk]
+            ])
+        return sum(len(picks[m.pk]) for m in members)
+
     def round(self, username: str | None) -> None:
         users = get_user_model().objects.filter(is_active=True).filter(
             Q(votes__isnull=False) | Q(paper_feedback__isnull=False) | Q(interests__isnull=False)
@@ -55,18 +65,20 @@ class Command(BaseCommand):
             users = users.filter(username=username)
         candidates = service.Candidates.load()
         keep = value("PAPERFEED_RECOMMEND_KEEP")
-        stored = 0
-        for member in tqdm(users.iterator(), total=users.count(), desc="members", unit="member",
-                           disable=not self.stdout.isatty()):
+        stored, chunk = 0, []
+        progress = tqdm(total=users.count(), desc="members", unit="member",
+                        disable=not self.stdout.isatty())
+        for member in users.iterator():
+            chunk.append(member)
+            if len(chunk) == 500:
+                stored += self._store(chunk, keep, candidates)
+                progress.update(len(chunk))
+                chunk = []
             if self._stop:
                 break
-            picks = service.recommend(member, limit=keep, candidates=candidates)
-            with transaction.atomic():
-                Recommendation.objects.filter(user=member).delete()
-                Recommendation.objects.bulk_create([
-                    Recommendation(user=member, paper=p.paper, score=p.score, reason="; ".join(p.reasons)[:400])
-                    for p in picks
-                ])
-            stored += len(picks)
+        if chunk and not self._stop:
+            stored += self._store(chunk, keep, candidates)
+            progress.update(len(chunk))
+        progress.close()
         self.stdout.write(f"stored {stored} recommendations for {users.count()} members "
                           f"from {len(candidates.papers)} recent papers")
