@@ -57,6 +57,11 @@ class UserModelState(models.Model):
     signature = models.CharField(max_length=64)  # digest of the papers it learned from
     data = models.BinaryField()
     trained_at = models.DateTimeField(default=timezone.now)
+    # The daily job's cursor: stored recommendations cover feed days up to scored_through,
+    # computed with this model and these topics (scored_signature); later rounds score
+    # only newer papers while both still hold.
+    scored_through = models.DateField(null=True, blank=True)
+    scored_signature = models.CharField(max_length=64, blank=True)
 
     def __str__(self) -> str:
         return f"model of {self.user}"

@@ -91,9 +91,11 @@ def model_for(user, *, retrain: bool = False) -> tuple[rec.UserModel | None, dic
     trained = _train(positives, dismissed)
     if trained is None:
         return None, positives
+    data = trained.to_bytes()
     UserModelState.objects.update_or_create(
-        user=user, defaults={"signature": signature, "data": trained.to_bytes(), "trained_at": timezone.now()})
-    return trained, positives
+        user=user, defaults={"signature": signature, "data": data, "trained_at": timezone.now()})
+    # Score with the stored form (float16 neighbours), exactly as later rounds will.
+    return rec.UserModel.from_bytes(data), positives
 
 
 def _train(positives: dict[int, str], dismissed: set[int]) -> rec.UserModel | None:
@@ -166,6 +168,24 @@ class Candidates:
                       .order_by("-feed_date", "pk")[:limit])
         return cls(papers, lexical_features([_paper_text(p) for p in papers]),
                    _vectors([p.pk for p in papers]), span)
+
+    @property
+    def through(self) -> dt.date | None:
+        """The newest feed day among the candidates."""
+        return max((p.feed_date for p in self.papers), default=None)
+
+    def newer_than(self, day: dt.date) -> Candidates:
+        """The subset that entered the feed after ``day`` (what a daily round must score)."""
+        keep = [i for i, p in enumerate(self.papers) if p.feed_date > day]
+        return Candidates([self.papers[i] for i in keep], self.lexical[keep], self.vectors, self.span)
+
+
+def recommendation_signature(user) -> str:
+    """What stored recommendations depend on: the member's papers, dismissals and topics."""
+    topics = ",".join(sorted(f"{k}:{v.casefold()}" for k, v in Interest.objects.filter(user=user)
+                             .values_list("kind", "value")))
+    base = _signature(positives_for(user), dismissed_for(user))
+    return hashlib.sha256(f"{base}|{topics}".encode()).hexdigest()
 
 
 def recommend(user, *, limit: int = 30, now: dt.datetime | None = None,

@@ -164,3 +164,26 @@ def test_a_subscriber_with_an_account_gets_their_recommendations_in_the_digest(d
     in_window = [pid for pid in best if Paper.objects.get(pk=pid).feed_date >= dt.date(2025, 11, 7)]
     assert in_window
     assert [p.pk for p in chosen][:len(in_window[:5])] == in_window[:5]
+
+
+def test_the_daily_job_scores_only_new_papers_and_agrees_with_a_full_rescore(demo_corpus, capsys):
+    from paperfeed.papers.merge import apply_records
+    from paperfeed.papers.tests.factories import record
+
+    member = factories.member()
+    topic = _page_papers("003_")
+    _upvote(member, topic[:6])
+    call_command("recommend")
+    assert "(0 scored on new papers only)" in capsys.readouterr().out
+    # A new day arrives: papers like the member's, and others.
+    day = dt.date(2025, 11, 21)
+    apply_records([record(title=f"New: {p.title}", abstract=p.abstract, feed_date=day, published_on=day,
+                          categories=()) for p in topic[10:14] + _page_papers("001_")[:4]])
+    call_command("recommend")
+    assert "(1 scored on new papers only)" in capsys.readouterr().out
+    stored = dict(Recommendation.objects.filter(user=member).values_list("paper_id", "score"))
+    fresh = {r.paper.pk: r.score for r in service.recommend(member, limit=50)}
+    assert stored.keys() == fresh.keys()
+    assert all(abs(stored[pk] - fresh[pk]) < 1e-4 for pk in stored)
+    best = sorted(stored, key=stored.get, reverse=True)[:10]
+    assert Paper.objects.filter(pk__in=best, feed_date=day).exists()

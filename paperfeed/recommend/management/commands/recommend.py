@@ -8,8 +8,10 @@ round and scored for everyone.
 
 from __future__ import annotations
 
+import datetime as dt
 import signal
 import time
+from collections import defaultdict
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand
@@ -19,7 +21,7 @@ from tqdm import tqdm
 
 from paperfeed.conf import value
 from paperfeed.recommend import service
-from paperfeed.recommend.models import Recommendation
+from paperfeed.recommend.models import Recommendation, UserModelState
 
 
 class Command(BaseCommand):
@@ -29,8 +31,12 @@ class Command(BaseCommand):
         parser.add_argument("--loop", action="store_true", help="keep running, one round every --every seconds")
         parser.add_argument("--every", type=int, default=3600)
         parser.add_argument("--user", help="only this username")
+        parser.add_argument("--full", action="store_true",
+                            help="rescore the whole window for everyone (picks up papers that "
+                                 "arrived late for earlier days)")
 
-    def handle(self, *args, loop: bool, every: int, user: str | None, **options):
+    def handle(self, *args, loop: bool, every: int, user: str | None, full: bool, **options):
+        self.full = full
         self._stop = False
         signal.signal(signal.SIGTERM, self._on_term)
         while True:
@@ -48,13 +54,51 @@ class Command(BaseCommand):
         self._stop = True  # finish the member being scored, then leave
 
     def _store(self, members, keep: int, candidates) -> int:
-        picks = service.recommend_many(members, limit=keep, candidates=candidates)
+        """Recommendations for a chunk of members, scoring only what is new where we can.
+
+        A member whose papers and topics are unchanged since the last round, and whose
+        stored picks still reach into the window, only needs the papers that entered the
+        feed since: scores are on a fixed per-member scale, so new and stored picks
+        compare directly. Everyone else is scored over the whole window.
+        """
+        span = candidates.span
+        if span is None:
+            return 0
+        states = {s.user_id: s for s in UserModelState.objects.filter(user__in=members)}
+        signatures = {m.pk: service.recommendation_signature(m) for m in members}
+        full, incremental = [], defaultdict(list)
+        for member in members:
+            state = states.get(member.pk)
+            if (not self.full and state and state.scored_through
+                    and state.scored_signature == signatures[member.pk]
+                    and state.scored_through >= span[0] - dt.timedelta(days=1)):
+                incremental[state.scored_through].append(member)
+            else:
+                full.append(member)
+        picks = service.recommend_many(full, limit=keep, candidates=candidates) if full else {}
+        for through, group in incremental.items():
+            fresh = service.recommend_many(group, limit=keep, candidates=candidates.newer_than(through))
+            kept = defaultdict(list)
+            rows = (Recommendation.objects.filter(user__in=group, paper__feed_date__gte=span[0])
+                    .select_related("paper"))
+            for row in rows:
+                kept[row.user_id].append(service.Recommended(row.paper, row.score, row.reason.split("; ")))
+            for member in group:
+                merged = {r.paper.pk: r for r in kept[member.pk]}
+                merged.update({r.paper.pk: r for r in fresh[member.pk]})
+                picks[member.pk] = sorted(merged.values(), key=lambda r: (-r.score, r.paper.pk))[:keep]
+            self.incremental += len(group)
         with transaction.atomic():
             Recommendation.objects.filter(user__in=members).delete()
             Recommendation.objects.bulk_create([
                 Recommendation(user=member, paper=p.paper, score=p.score, reason="; ".join(p.reasons)[:400])
                 for member in members for p in picks[member.pk]
             ])
+            for member in members:
+                # The newest feed day the stored picks cover (not the window's end, which
+                # may be a day with no papers yet).
+                UserModelState.objects.filter(user=member).update(
+                    scored_through=candidates.through, scored_signature=signatures[member.pk])
         return sum(len(picks[m.pk]) for m in members)
 
     def round(self, username: str | None) -> None:
@@ -65,7 +109,7 @@ class Command(BaseCommand):
             users = users.filter(username=username)
         candidates = service.Candidates.load()
         keep = value("PAPERFEED_RECOMMEND_KEEP")
-        stored, chunk = 0, []
+        stored, chunk, self.incremental = 0, [], 0
         progress = tqdm(total=users.count(), desc="members", unit="member",
                         disable=not self.stdout.isatty())
         for member in users.iterator():
@@ -81,4 +125,5 @@ class Command(BaseCommand):
             progress.update(len(chunk))
         progress.close()
         self.stdout.write(f"stored {stored} recommendations for {users.count()} members "
-                          f"from {len(candidates.papers)} recent papers")
+                          f"from {len(candidates.papers)} recent papers "
+                          f"({self.incremental} scored on new papers only)")
