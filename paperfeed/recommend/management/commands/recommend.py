@@ -40,7 +40,6 @@ class Command(BaseCommand):
         self._stop = False
         signal.signal(signal.SIGTERM, self._on_term)
         while True:
-            close_old_connections()
             self.round(user)
             if not loop or self._stop:
                 return
@@ -49,6 +48,9 @@ class Command(BaseCommand):
                 time.sleep(1)
             if self._stop:
                 return
+            # Between rounds only: a long-lived worker must not keep a connection the
+            # database (or CONN_MAX_AGE) has given up on.
+            close_old_connections()
 
     def _on_term(self, signum, frame):
         self._stop = True  # finish the member being scored, then leave
