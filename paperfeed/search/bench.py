@@ -204,7 +204,8 @@ def _markdown(built: dict, measured: dict) -> str:
     if built.get("dense"):
         lines.append(f"| usearch HNSW (f16, M=16) | {built['vector_build_s']:.0f} | "
                      f"{built['vector_mb']:.0f} |")
-    lines += ["", f"Peak RSS of the serving process (indexes opened, model loaded, all "
+    model = ", model loaded" if built.get("dense") else ""
+    lines += ["", f"Peak RSS of the serving process (indexes opened{model}, all "
               f"queries run): **{measured['serving_peak_rss_mb']:.0f} MiB**; of the build "
               f"process: {built['build_peak_rss_mb']:.0f} MiB. Real abstracts resampled: "
               f"{built['abstracts']:,}."]
