@@ -167,8 +167,20 @@ def _measure(options: dict, directory: Path) -> dict:
                        "ORDER BY s LIMIT 20", (match,)).fetchall()
             times.append(time.perf_counter() - started)
         results[f"fts5/{k}"] = _stats(times)
-    results["serving_peak_rss_mb"] = peak_rss_mb()
+    results["serving_peak_rss_mb"] = _own_peak_rss_mb()
     return results
+
+
+def _own_peak_rss_mb() -> float:
+    """This process's own high-water RSS (VmHWM). ``ru_maxrss`` would not do here: Linux
+    keeps it across exec, so a child would report its parent's (building) peak."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return peak_rss_mb()
 
 
 def _markdown(built: dict, measured: dict) -> str:
@@ -192,7 +204,8 @@ def _markdown(built: dict, measured: dict) -> str:
     if built.get("dense"):
         lines.append(f"| usearch HNSW (f16, M=16) | {built['vector_build_s']:.0f} | "
                      f"{built['vector_mb']:.0f} |")
-    lines += ["", f"Peak RSS of the serving process (indexes opened, model loaded, all "
+    model = ", model loaded" if built.get("dense") else ""
+    lines += ["", f"Peak RSS of the serving process (indexes opened{model}, all "
               f"queries run): **{measured['serving_peak_rss_mb']:.0f} MiB**; of the build "
               f"process: {built['build_peak_rss_mb']:.0f} MiB. Real abstracts resampled: "
               f"{built['abstracts']:,}."]

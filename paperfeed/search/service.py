@@ -39,6 +39,8 @@ def get_engine() -> Engine:
     directory = index_directory()
     with _lock:
         if directory not in _engines:
+            # One folder per process in practice; tests switch folders, so keep only one.
+            _engines.clear()
             _engines[directory] = Engine(directory, embeddings.configured_model(),
                                          value("PAPERFEED_SEARCH_HYBRID_WEIGHT"))
         return _engines[directory]

@@ -32,7 +32,6 @@ class Command(BaseCommand):
         signal.signal(signal.SIGTERM, stop)
         engine = get_engine()
         while True:
-            close_old_connections()
             todo = pending_embeddings(engine.model_name).count()
             if limit is not None:
                 todo = min(todo, limit)
@@ -53,3 +52,5 @@ class Command(BaseCommand):
                 if self.stopping:
                     return
                 time.sleep(0.1)
+            # Between rounds, as Django's request cycle would: drop dead connections.
+            close_old_connections()
