@@ -60,10 +60,11 @@ def _abstracts(shared: Path) -> list[str]:
 
 
 def _new_id(n: int) -> str:
-    # Five-digit new-style ids from 1501 on: 99,999 per month, 12 months a year.
+    # Five-digit new-style ids from 2501 on (the listings end in 2023, so none of these
+    # is a real listing's id): 99,999 per month, 12 months a year.
     month, number = divmod(n, 99_999)
     year, month = divmod(month, 12)
-    return f"{15 + year:02d}{month + 1:02d}.{number + 1:05d}"
+    return f"{25 + year:02d}{month + 1:02d}.{number + 1:05d}"
 
 
 def kaggle_lines(shared: Path, count: int, listings: Path | None = None) -> Iterator[bytes]:
@@ -106,6 +107,19 @@ def kaggle_lines(shared: Path, count: int, listings: Path | None = None) -> Iter
         rounds += 1
 
 
+def _peak_rss_mb() -> float:
+    """This process's own peak RSS (VmHWM).
+
+    Not ``getrusage``: Linux carries ``ru_maxrss`` over ``fork``/``exec``, so a child
+    would report the parent's size when that was larger.
+    """
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
 def _rss_mb() -> float:
     with open("/proc/self/statm") as statm:
         return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
@@ -135,7 +149,6 @@ def _child(snapshot: Path, batch_size: int) -> dict:
     from django.core.management import call_command
     from django.db import connection
 
-    from paperfeed.lib.benchmarks import peak_rss_mb
     from paperfeed.papers.models import Paper
     from paperfeed.sources import kaggle
 
@@ -148,7 +161,7 @@ def _child(snapshot: Path, batch_size: int) -> dict:
         seconds = time.perf_counter() - start
     return {"vendor": connection.vendor, "records": sampler.count, "seconds": seconds,
             "new": result.stats.new, "errors": len(result.errors),
-            "papers": Paper.objects.count(), "peak_rss_mb": round(peak_rss_mb(), 1),
+            "papers": Paper.objects.count(), "peak_rss_mb": round(_peak_rss_mb(), 1),
             "rss_samples_mb": sampler.samples}
 
 
