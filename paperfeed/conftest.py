@@ -61,3 +61,13 @@ def page(browser):
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture(autouse=True)
+def _isolated_search_index(tmp_path_factory, monkeypatch):
+    """Each test gets its own search index folder (search app).
+
+    The index lives outside the database, so the rollback between tests would not clear
+    it, and reused row ids would otherwise find another test's papers.
+    """
+    monkeypatch.setenv("PAPERFEED_SEARCH_DIR", str(tmp_path_factory.mktemp("search")))

@@ -158,10 +158,58 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
 
+# E-mail (shared): community (verification, password reset) and digests send through
+# Django's mail framework. Without an SMTP host, mail goes to the console so a laptop
+# install still shows the links it would have sent.
+if value("PAPERFEED_SMTP_HOST"):
+    EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    EMAIL_HOST = value("PAPERFEED_SMTP_HOST")
+    EMAIL_PORT = value("PAPERFEED_SMTP_PORT")
+    EMAIL_HOST_USER = value("PAPERFEED_SMTP_USER")
+    EMAIL_HOST_PASSWORD = value("PAPERFEED_SMTP_PASSWORD")
+    EMAIL_USE_TLS = value("PAPERFEED_SMTP_TLS")
+else:
+    EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
+DEFAULT_FROM_EMAIL = value("PAPERFEED_FROM_EMAIL")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Digests
+EMAIL_TIMEOUT = value("PAPERFEED_SMTP_TIMEOUT")
+DIGESTS = {
+    "BATCH_SIZE": value("PAPERFEED_DIGEST_BATCH_SIZE"),
+    "LEASE_SECONDS": value("PAPERFEED_DIGEST_LEASE_SECONDS"),
+    "RETRY_SECONDS": value("PAPERFEED_DIGEST_RETRY_SECONDS"),
+    "MAX_ATTEMPTS": value("PAPERFEED_DIGEST_MAX_ATTEMPTS"),
+    "LOOP_SECONDS": value("PAPERFEED_DIGEST_LOOP_SECONDS"),
+}
+
 PAPERFEED = {
     "PAGE_SIZE": value("PAPERFEED_PAGE_SIZE"),
     "TRENDING_DAYS": value("PAPERFEED_TRENDING_DAYS"),
     "TRENDING_GRAVITY": value("PAPERFEED_TRENDING_GRAVITY"),
+    # api
+    "API_RATE_LIMIT": value("PAPERFEED_API_RATE_LIMIT"),
+    "API_RATE_WINDOW": value("PAPERFEED_API_RATE_WINDOW"),
+    "API_TRUSTED_PROXY": value("PAPERFEED_API_TRUSTED_PROXY"),
+}
+
+# Community (accounts, votes, submissions, comments); see docs/community.md.
+LOGIN_URL = "community:login"
+LOGIN_REDIRECT_URL = "papers:latest"
+LOGOUT_REDIRECT_URL = "papers:latest"
+COMMUNITY = {
+    "RATE_VOTES": value("PAPERFEED_RATE_VOTES"),
+    "RATE_VOTES_PER_IP": value("PAPERFEED_RATE_VOTES_PER_IP"),
+    "RATE_COMMENTS": value("PAPERFEED_RATE_COMMENTS"),
+    "RATE_COMMENTS_PER_IP": value("PAPERFEED_RATE_COMMENTS_PER_IP"),
+    "RATE_SUBMISSIONS": value("PAPERFEED_RATE_SUBMISSIONS"),
+    "RATE_SUBMISSIONS_PER_IP": value("PAPERFEED_RATE_SUBMISSIONS_PER_IP"),
+    "RATE_SIGNUPS_PER_IP": value("PAPERFEED_RATE_SIGNUPS_PER_IP"),
+    "RATE_FAILED_LOGINS_PER_IP": value("PAPERFEED_RATE_FAILED_LOGINS_PER_IP"),
+    "SUBMISSIONS_PER_DAY": value("PAPERFEED_SUBMISSIONS_PER_DAY"),
+    "SUBMISSION_WINDOW_DAYS": value("PAPERFEED_SUBMISSION_WINDOW_DAYS"),
+    "PROXY_COUNT": value("PAPERFEED_PROXY_COUNT"),
+    "VERIFY_DAYS": value("PAPERFEED_VERIFY_DAYS"),
 }
 
 LOGGING = {

@@ -10,6 +10,7 @@ urlpatterns = [
     path("", include("paperfeed.community.urls")),
     path("", include("paperfeed.digests.urls")),
     path("", include("paperfeed.api.urls")),
+    path("", include("paperfeed.recommend.urls")),
     path("", include("paperfeed.papers.urls")),
     path("admin/", admin.site.urls),
 ]

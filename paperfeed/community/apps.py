@@ -1,6 +1,18 @@
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate, post_save
 
 
 class CommunityConfig(AppConfig):
     name = "paperfeed.community"
     verbose_name = "Community"
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+
+        from paperfeed.community import signals
+
+        post_save.connect(signals.create_profile, sender=get_user_model(),
+                          dispatch_uid="community_profile")
+        # After migrate, because permissions only exist once post_migrate created them.
+        post_migrate.connect(signals.ensure_curator_group, sender=self,
+                             dispatch_uid="community_curators")

@@ -1,4 +1,6 @@
-"""Find per-app modules by name (``paperfeed.<app>.bench``), in INSTALLED_APPS order."""
+"""Find per-app modules by name (``paperfeed.<app>.bench``), in INSTALLED_APPS order,
+and the command that dispatches to them (``paperfeed bench NAME``, ``paperfeed eval NAME``).
+"""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ import importlib
 from types import ModuleType
 
 from django.apps import apps
+from django.core.management.base import BaseCommand, CommandError
 
 
 def discover(module_name: str) -> list[ModuleType]:
@@ -19,3 +22,26 @@ def discover(module_name: str) -> list[ModuleType]:
             if exc.name != f"{config.name}.{module_name}":
                 raise
     return found
+
+
+class PluginCommand(BaseCommand):
+    """A command whose subcommands are apps' modules named ``plugin_module``; each has
+    ``NAME``, ``HELP``, ``add_arguments(parser)`` and ``run(options, stdout) -> int``."""
+
+    plugin_module = ""
+    kind = ""
+
+    def add_arguments(self, parser):
+        sub = parser.add_subparsers(dest="what", metavar="WHAT")
+        sub.required = True
+        for module in discover(self.plugin_module):
+            module.add_arguments(sub.add_parser(module.NAME, help=module.HELP))
+
+    def handle(self, *args, what: str, **options):
+        for module in discover(self.plugin_module):
+            if module.NAME == what:
+                code = module.run(options, self.stdout)
+                if code:
+                    raise CommandError(f"{self.kind} {what} failed", returncode=code)
+                return
+        raise CommandError(f"no {self.kind} named {what!r}")

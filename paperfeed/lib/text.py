@@ -64,3 +64,14 @@ def snippet(text: str, length: int = 280) -> str:
         return text
     cut = text[:length].rsplit(" ", 1)[0].rstrip(",;:-")
     return cut + "…"
+
+
+def web_url(value: str | None) -> str:
+    """``value`` if it is an http(s) URL, else "" — never a ``javascript:`` or ``data:`` link.
+
+    Links to code and project pages come from imported data; rendering them as ``href``
+    is only safe for web URLs.
+    """
+    value = (value or "").strip()
+    scheme = value.split(":", 1)[0].lower() if ":" in value else ""
+    return value if scheme in {"http", "https"} and "//" in value[:10] else ""

@@ -35,14 +35,15 @@ from django.db import connection, transaction
 from django.db.models import DateField, DateTimeField, JSONField
 from django.utils import timezone
 
-from paperfeed.lib.text import title_key, title_slug
+from paperfeed.lib.text import title_key, title_slug, web_url
 from paperfeed.papers.models import Category, Paper, PaperVersion, SourceRecord
 from paperfeed.papers.records import PaperRecord, VersionRecord
 from paperfeed.papers.signals import papers_changed
 
 # Slugs that would shadow a page under /papers/ (the detail URL is /papers/<slug>).
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
-                            "submit", "feeds", "for-you", "rss", "atom", "api"})
+                            "submit", "feeds", "for-you", "more-like", "rss", "atom", "api"})
+_URL_FIELDS = frozenset({"pdf_url", "code_url", "project_url"})
 _FILL_BLANK = ("pdf_url", "code_url", "project_url", "organization", "submitted_by",
                "ai_summary", "journal_ref", "doi", "arxiv_comments", "license")
 
@@ -187,6 +188,8 @@ def _merge_into(paper: Paper, record: PaperRecord) -> bool:
         paper.comments_imported = max(paper.comments_imported, record.num_comments)
     for name in _FILL_BLANK:
         value = getattr(record, name)
+        if name in _URL_FIELDS:
+            value = web_url(value)
         if value and not getattr(paper, name):
             setattr(paper, name, value)
     if record.ai_keywords and not paper.ai_keywords:

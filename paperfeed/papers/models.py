@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.urls import reverse
 
-from paperfeed.lib.text import snippet
+from paperfeed.lib.text import snippet, web_url
 
 
 class Category(models.Model):
@@ -165,7 +165,7 @@ class Paper(models.Model):
 
     @property
     def best_pdf_url(self) -> str:
-        if self.pdf_url:
+        if web_url(self.pdf_url):
             return self.pdf_url
         return f"https://arxiv.org/pdf/{self.arxiv_id}" if self.arxiv_id else ""
 

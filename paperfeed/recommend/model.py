@@ -19,6 +19,7 @@ tried (docs/benchmarks.md, `paperfeed eval recommend`).
 from __future__ import annotations
 
 import io
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -43,20 +44,27 @@ class UserModel:
     scale: np.ndarray  # float32 (3, 2): mean and std of each signal on background papers
 
     def _signals(self, lexical: sp.csr_matrix, semantic: np.ndarray) -> np.ndarray:
+        """Raw signals, one row each; NaN where a paper has no embedding (or the model none)."""
         # Scatter the kept weights into a dense vector: a sparse-matrix-vector product is
         # far cheaper than selecting columns of a CSR matrix.
         dense = np.zeros(lexical.shape[1], dtype=np.float32)
         dense[self.lex_index] = self.lex_weight
         lex = lexical @ dense + self.lex_bias
-        sem = semantic @ self.sem_weight + self.sem_bias
-        near = neighbour_similarity(semantic, self.positives)
+        n = semantic.shape[0]
+        if self.positives.shape[0] == 0 or semantic.shape[1] == 0:
+            return np.vstack([lex, np.full(n, np.nan), np.full(n, np.nan)])
+        missing = np.isnan(semantic).any(axis=1)
+        filled = np.where(missing[:, None], 0.0, semantic).astype(np.float32)
+        sem = np.where(missing, np.nan, filled @ self.sem_weight + self.sem_bias)
+        near = np.where(missing, np.nan, neighbour_similarity(filled, self.positives))
         return np.vstack([lex, sem, near])
 
     def score(self, lexical: sp.csr_matrix, semantic: np.ndarray) -> np.ndarray:
-        if semantic.shape[0] == 0:
+        if lexical.shape[0] == 0:
             return np.zeros(0, dtype=np.float32)
-        signals = self._signals(lexical, semantic)
-        z = (signals - self.scale[:, :1]) / self.scale[:, 1:]
+        z = (self._signals(lexical, semantic) - self.scale[:, :1]) / self.scale[:, 1:]
+        # No embedding: the semantic signals count as an average background paper's.
+        z = np.nan_to_num(z, nan=0.0)
         return (z[0] + z[1] + NEIGHBOUR_WEIGHT * z[2]).astype(np.float32)
 
     def nearest_positive(self, semantic: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +95,8 @@ class UserModel:
 
 
 def neighbour_similarity(semantic: np.ndarray, positives: np.ndarray, k: int = NEIGHBOURS) -> np.ndarray:
+    if positives.shape[0] == 0:
+        return np.zeros(semantic.shape[0], dtype=np.float32)
     sims = semantic @ positives.T
     k = min(k, positives.shape[0])
     top = np.partition(sims, sims.shape[1] - k, axis=1)[:, -k:]
@@ -106,36 +116,50 @@ def train(
 ) -> UserModel:
     """Fit a user's model. Negatives are background papers (weight 1) and papers the
     user dismissed (weight > 1: an explicit "not interested" says more than silence)."""
-    n_pos, n_neg = pos_semantic.shape[0], neg_semantic.shape[0]
+    n_pos, n_neg = pos_lexical.shape[0], neg_lexical.shape[0]
     if n_pos == 0 or n_neg == 0:
         raise ValueError("a model needs at least one paper of the user's and one background paper")
     labels = np.r_[np.ones(n_pos), np.zeros(n_neg)]
     weights = np.r_[np.ones(n_pos), neg_weights if neg_weights is not None else np.ones(n_neg)]
     lex_w, lex_b = _fit_svm(sp.vstack([pos_lexical, neg_lexical]).tocsr(), labels, weights)
-    sem_w, sem_b = _fit_svm(np.vstack([pos_semantic, neg_semantic]), labels, weights)
+    # Only papers with embeddings train the semantic part; without any on either side
+    # the model has words alone.
+    dim = pos_semantic.shape[1]
+    pos_ok = ~np.isnan(pos_semantic).any(axis=1) if dim else np.zeros(n_pos, bool)
+    neg_ok = ~np.isnan(neg_semantic).any(axis=1) if dim else np.zeros(n_neg, bool)
+    if pos_ok.any() and neg_ok.any():
+        ok = np.r_[pos_ok, neg_ok]
+        sem_w, sem_b = _fit_svm(np.vstack([pos_semantic, neg_semantic])[ok], labels[ok], weights[ok])
+        positives = pos_semantic[pos_ok].astype(np.float32)
+    else:
+        sem_w, sem_b, positives = np.zeros(dim, np.float32), 0.0, np.zeros((0, dim), np.float32)
     kept = np.flatnonzero(lex_w)
     if len(kept) > LEXICAL_WEIGHTS_KEPT:
         strongest = np.argpartition(-np.abs(lex_w[kept]), LEXICAL_WEIGHTS_KEPT - 1)
         kept = kept[strongest[:LEXICAL_WEIGHTS_KEPT]]
     kept = np.sort(kept).astype(np.int32)
-    model = UserModel(kept, lex_w[kept], lex_b, sem_w, sem_b,
-                      pos_semantic.astype(np.float32), np.zeros((3, 2), dtype=np.float32))
+    model = UserModel(kept, lex_w[kept], lex_b, sem_w, sem_b, positives,
+                      np.zeros((3, 2), dtype=np.float32))
     background = model._signals(neg_lexical, neg_semantic)
-    std = background.std(axis=1)
-    model.scale = np.stack([background.mean(axis=1), np.where(std > 1e-9, std, 1.0)], axis=1).astype(np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN rows: no embeddings at all
+        mean, std = np.nanmean(background, axis=1), np.nanstd(background, axis=1)
+    mean, std = np.nan_to_num(mean), np.nan_to_num(std)
+    model.scale = np.stack([mean, np.where(std > 1e-9, std, 1.0)], axis=1).astype(np.float32)
     return model
 
 
 def score_many(models: list[UserModel], lexical: sp.csr_matrix, semantic: np.ndarray,
-               top: int = 50) -> list[tuple[np.ndarray, np.ndarray]]:
+               top: int = 50, adjust=None) -> list[tuple[np.ndarray, np.ndarray]]:
     """Score one day's new papers for many users at once; each user's ``top`` best.
 
     Lexical and semantic weights of all users are stacked into two matrices, so the
     work is two matrix products instead of a loop of small ones; neighbours are done per
     user (their papers differ in number). Returns (paper indices, scores) per user,
-    best first.
+    best first. ``adjust(i, scores)``, if given, may change user i's scores in place
+    before the top is taken (topic bonus, excluded papers set to -inf).
     """
-    n_papers = semantic.shape[0]
+    n_papers = lexical.shape[0]
     if not models or n_papers == 0:
         return [(np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)) for _ in models]
     rows = np.repeat(np.arange(len(models)), [len(m.lex_index) for m in models])
@@ -143,15 +167,23 @@ def score_many(models: list[UserModel], lexical: sp.csr_matrix, semantic: np.nda
     data = np.concatenate([m.lex_weight for m in models])
     lex_weights = sp.csr_matrix((data, (rows, cols)), shape=(len(models), lexical.shape[1]))
     lex = (lexical @ lex_weights.T).toarray().T + np.array([m.lex_bias for m in models])[:, None]
-    sem = np.stack([m.sem_weight for m in models]) @ semantic.T
+    missing = np.isnan(semantic).any(axis=1) if semantic.shape[1] else np.ones(n_papers, bool)
+    filled = np.where(missing[:, None], 0.0, semantic).astype(np.float32)
+    sem = np.stack([m.sem_weight for m in models]) @ filled.T
     sem += np.array([m.sem_bias for m in models])[:, None]
     results = []
     k = min(top, n_papers)
     for i, model in enumerate(models):
-        near = neighbour_similarity(semantic, model.positives)
-        signals = np.vstack([lex[i], sem[i], near])
-        z = (signals - model.scale[:, :1]) / model.scale[:, 1:]
+        if model.positives.shape[0] == 0:
+            sem_i = near = np.full(n_papers, np.nan)
+        else:
+            sem_i = np.where(missing, np.nan, sem[i])
+            near = np.where(missing, np.nan, neighbour_similarity(filled, model.positives))
+        signals = np.vstack([lex[i], sem_i, near])
+        z = np.nan_to_num((signals - model.scale[:, :1]) / model.scale[:, 1:], nan=0.0)
         score = z[0] + z[1] + NEIGHBOUR_WEIGHT * z[2]
+        if adjust is not None:
+            adjust(i, score)
         best = np.argpartition(-score, k - 1)[:k]
         best = best[np.argsort(-score[best], kind="stable")]
         results.append((best, score[best].astype(np.float32)))

@@ -1,4 +1,8 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from paperfeed.search.views.search import search
 
 app_name = "search"
-urlpatterns: list = []
+urlpatterns = [
+    path("papers/search", search, name="search"),
+]

@@ -29,3 +29,13 @@ def test_snippets_cut_at_a_word():
     cut = snippet("alpha beta gamma delta", 12)
     assert cut == "alpha beta…"
     assert clean_line("a\u00a0 b \t c ") == "a b c"
+
+
+def test_only_web_urls_are_kept_for_links():
+    from paperfeed.lib.text import web_url
+
+    assert web_url("https://github.com/a/b") == "https://github.com/a/b"
+    assert web_url(" http://x.org/p ") == "http://x.org/p"
+    for bad in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>", "vbscript:x",
+                "//evil.org", "github.com/a/b", "", None, "https:alert(1)"]:
+        assert web_url(bad) == ""

@@ -195,12 +195,30 @@ def test_list_pages_use_a_fixed_number_of_queries(client, demo_corpus, django_as
         assert client.get(url).status_code == 200
 
 
-def test_the_detail_page_uses_a_fixed_number_of_queries(client, django_assert_num_queries):
+def test_the_detail_page_uses_a_fixed_number_of_queries(client, django_assert_num_queries,
+                                                        django_capture_on_commit_callbacks):
     p = paper(categories=("cs.LG", "cs.AI", "stat.ML"))
+    # paper + categories + versions + source records
     with django_assert_num_queries(4):
         client.get(p.get_absolute_url())
+    # Other apps' sections add one query each at most, however many related papers.
+    with django_capture_on_commit_callbacks(execute=True):  # lets the search index see them
+        for i in range(6):
+            paper(title=f"A study of thing number {i} and more", categories=("cs.LG",))
+    with django_assert_num_queries(5):
+        html = client.get(p.get_absolute_url()).content.decode()
+    assert "Related papers" in html
 
 
 def test_root_and_trailing_slash_lead_to_papers(client):
     assert client.get("/")["Location"] == reverse("papers:latest")
     assert client.get("/papers/")["Location"] == "/papers"
+
+
+def test_links_from_imported_data_must_be_web_urls(client):
+    p = paper(title="Sneaky links", code_url="javascript:alert(1)", project_url="data:text/html,x",
+              pdf_url="javascript:alert(2)")
+    assert (p.code_url, p.project_url, p.pdf_url) == ("", "", "")
+    Paper.objects.filter(pk=p.pk).update(code_url="javascript:alert(3)", project_url="JAVASCRIPT:x")
+    html = client.get(p.get_absolute_url()).content.decode()
+    assert "javascript:" not in html.lower()

@@ -81,3 +81,17 @@ def test_ndcg_counts_rank_and_ideal():
     assert ndcg_at_10([1, 1, 0], 2) == pytest.approx(1.0)
     assert ndcg_at_10([0, 1], 1) == pytest.approx(1 / np.log2(3))
     assert ndcg_at_10([0, 0], 0) == 0.0
+
+
+def test_papers_without_embeddings_are_scored_by_their_words(corpus):
+    lexical, semantic = lexical_features(corpus.texts), _topic_vectors(corpus, "")
+    holes = semantic.copy()
+    holes[::3] = np.nan  # every third paper has no embedding yet
+    model = rec.train(lexical[:5], holes[:5], lexical[100:300], holes[100:300])
+    scores = model.score(lexical[300:], holes[300:])
+    assert np.isfinite(scores).all()
+    words_only = rec.train(lexical[:5], np.full((5, 16), np.nan, np.float32), lexical[100:300], holes[100:300])
+    assert words_only.positives.shape[0] == 0
+    assert np.isfinite(words_only.score(lexical[300:], holes[300:])).all()
+    [(best, top)] = rec.score_many([model], lexical[300:], holes[300:], top=5)
+    np.testing.assert_allclose(top, np.sort(scores)[::-1][:5], rtol=1e-4, atol=1e-4)

@@ -1,0 +1,244 @@
+"""What every JSON endpoint shares: JSON errors, parameter parsing, auth, limits, caching."""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import re
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+from django.views.decorators.csrf import csrf_exempt
+
+from paperfeed.api import ratelimit
+from paperfeed.api.models import ApiToken
+
+_WEEK = re.compile(r"(\d{4})-W(\d{2})")
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+MAX_PARAM_LENGTH = 500
+
+
+class ApiError(Exception):
+    """Raised anywhere in an API view; becomes ``{"error": message}`` with ``status``."""
+
+    def __init__(self, status: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.headers = headers or {}
+
+
+def error_response(status: int, message: str, headers: dict[str, str] | None = None) -> JsonResponse:
+    # ``error`` is the key Hugging Face uses, so HF clients show our message too.
+    response = JsonResponse({"error": message, "status": status}, status=status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def json_response(data, *, status: int = 200) -> JsonResponse:
+    return JsonResponse(data, status=status, safe=False, json_dumps_params={"ensure_ascii": False})
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+def text_param(request: HttpRequest, name: str, default: str = "") -> str:
+    """Free text (a query, a user name): surrounding blanks do not matter."""
+    raw = request.GET.get(name)
+    return default if raw is None else raw.strip()
+
+
+def _typed(request: HttpRequest, name: str) -> str | None:
+    """The raw value of a typed parameter; given but empty is an error, not "absent"."""
+    raw = request.GET.get(name)
+    if raw == "":
+        raise ApiError(400, f"{name} is empty: give a value or leave it out.")
+    return raw
+
+
+def int_param(request: HttpRequest, name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = _typed(request, name)
+    if raw is None:
+        return default
+    if not re.fullmatch(r"-?\d{1,9}", raw):
+        raise ApiError(400, f"{name} must be a whole number, not {raw[:40]!r}.")
+    number = int(raw)
+    if not minimum <= number <= maximum:
+        raise ApiError(400, f"{name} must be between {minimum} and {maximum}.")
+    return number
+
+
+def choice_param(request: HttpRequest, name: str, choices: tuple[str, ...], default: str) -> str:
+    raw = _typed(request, name)
+    if raw is None:
+        return default
+    if raw not in choices:
+        raise ApiError(400, f"{name} must be one of {', '.join(choices)}.")
+    return raw
+
+
+def date_param(request: HttpRequest, name: str) -> dt.date | None:
+    raw = _typed(request, name)
+    if raw is None:
+        return None
+    try:
+        if not _DATE.fullmatch(raw):
+            raise ValueError
+        return dt.date.fromisoformat(raw)
+    except ValueError:
+        raise ApiError(400, f"{name} must be a date like 2025-11-20.") from None
+
+
+def period_param(request: HttpRequest) -> tuple[dt.date, dt.date] | None:
+    """``date``, ``week`` (2025-W09) or ``month`` (2025-02) as a (first, last) day range."""
+    given = [name for name in ("date", "week", "month") if _typed(request, name) is not None]
+    if len(given) > 1:
+        raise ApiError(400, "Give only one of date, week and month.")
+    if not given:
+        return None
+    raw = request.GET[given[0]]
+    try:
+        if given[0] == "date":
+            day = date_param(request, "date")
+            return day, day
+        if given[0] == "week":
+            match = _WEEK.fullmatch(raw)
+            if not match:
+                raise ValueError
+            start = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+            return start, start + dt.timedelta(days=6)
+        match = _MONTH.fullmatch(raw)
+        if not match:
+            raise ValueError
+        start = dt.date(int(match[1]), int(match[2]), 1)
+        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
+        return start, following - dt.timedelta(days=1)
+    except (ValueError, OverflowError):
+        examples = {"week": "2025-W09", "month": "2025-02"}
+        raise ApiError(400, f"{given[0]} must look like {examples.get(given[0], '2025-11-20')}.") from None
+
+
+# -- the decorator -----------------------------------------------------------------------
+
+def _bearer_token(request: HttpRequest) -> str | None:
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    scheme, _, raw = header.partition(" ")
+    return raw.strip() if scheme.lower() == "bearer" and raw.strip() else None
+
+
+def _authenticate(request: HttpRequest) -> None:
+    request.api_token = None
+    raw = _bearer_token(request)
+    if raw is None:
+        return
+    token = ApiToken.objects.authenticate(raw)
+    if token is None:
+        raise ApiError(401, "The API token is not valid.", {"WWW-Authenticate": "Bearer"})
+    # Written at most once a minute per token, to keep reads from becoming writes.
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > dt.timedelta(minutes=1):
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    request.api_token = token
+
+
+def _check_input(request: HttpRequest, kwargs: dict) -> None:
+    for name, values in request.GET.lists():
+        for raw in values:
+            if "\x00" in raw or len(raw) > MAX_PARAM_LENGTH:
+                raise ApiError(400, f"{name} is too long or contains a NUL character.")
+    for name, raw in kwargs.items():
+        if "\x00" in raw or len(raw) > MAX_PARAM_LENGTH:
+            raise ApiError(400, f"{name} is too long or contains a NUL character.")
+
+
+def _limit(request: HttpRequest) -> dict[str, str]:
+    if request.api_token is not None:
+        return {}
+    verdict = ratelimit.hit(ratelimit.client_key(request))
+    if verdict is None:
+        return {}
+    headers = {"X-RateLimit-Limit": str(verdict.limit),
+               "X-RateLimit-Remaining": str(verdict.remaining)}
+    if not verdict.allowed:
+        headers["Retry-After"] = str(verdict.retry_after)
+        raise ApiError(429, f"Too many requests: the limit is {verdict.limit} per window; "
+                            f"retry in {verdict.retry_after} s, or use an API token.", headers)
+    return headers
+
+
+def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
+             rate_limited: bool = True):
+    """Wrap a read-only view: GET/HEAD only, token auth, rate limit, JSON errors, 304s."""
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            headers: dict[str, str] = {}
+            if request.method == "OPTIONS":
+                return _preflight()
+            try:
+                if request.method not in ("GET", "HEAD"):
+                    raise ApiError(405, f"{request.method} is not supported here; use GET.",
+                                   {"Allow": "GET, HEAD, OPTIONS"})
+                _check_input(request, kwargs)
+                _authenticate(request)
+                if rate_limited:
+                    headers = _limit(request)
+                response = func(request, *args, **kwargs)
+            except ApiError as exc:
+                response = error_response(exc.status, exc.message, {**headers, **exc.headers})
+            for name, value in headers.items():
+                response.setdefault(name, value)
+            response["Access-Control-Allow-Origin"] = "*"
+            patch_vary_headers(response, ["Authorization"])
+            if response.status_code != 200:
+                return response
+            response.setdefault("Cache-Control", "private, no-store" if request.api_token else cache)
+            return _conditional(request, response)
+
+        # No cookies are read here (tokens are headers), so CSRF has nothing to protect;
+        # exempting lets a stray POST get the clear 405 below instead of a CSRF page.
+        return csrf_exempt(wrapper)
+
+    return decorate(view) if view is not None else decorate
+
+
+def _preflight() -> HttpResponse:
+    """CORS preflight: browsers ask before sending ``Authorization`` cross-origin."""
+    response = HttpResponse(status=204)
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
+    response["Access-Control-Allow-Headers"] = "Authorization, If-None-Match, If-Modified-Since"
+    response["Access-Control-Max-Age"] = "86400"
+    response["Allow"] = "GET, HEAD, OPTIONS"
+    return response
+
+
+def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    """ETag from the body and 304 on a matching ``If-None-Match``.
+
+    Deliberately no Last-Modified: votes change a paper's count without touching its
+    ``updated_at``, so a date would answer ``If-Modified-Since`` with stale 304s. A hash of
+    the body is exact whatever changed.
+    """
+    if response.streaming:
+        return response
+    set_response_etag(response)
+    return get_conditional_response(request, etag=response.get("ETag"), response=response)
+
+
+def conditional_view(view: Callable) -> Callable:
+    """ETag + 304 for non-API views (feeds): readers poll them often."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        response = view(request, *args, **kwargs)
+        if request.method in ("GET", "HEAD") and response.status_code == 200:
+            response.setdefault("Cache-Control", "public, max-age=300")
+            return _conditional(request, response)
+        return response
+
+    return wrapper

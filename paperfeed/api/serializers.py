@@ -1,0 +1,117 @@
+"""Papers as JSON: Hugging Face's shapes (for HF clients) and paperfeed's own (``/api/v1``).
+
+The Hugging Face shapes follow the real ``/api/daily_papers`` responses kept in
+``shared/fixtures/hf-api`` and what ``huggingface_hub.PaperInfo`` reads. Fields paperfeed
+has no data for (avatars, thumbnails, Mongo ``_id`` values) are left out rather than
+invented; HF clients treat them as optional.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.http import HttpRequest
+
+from paperfeed.papers.models import Paper
+
+
+def hf_timestamp(day: dt.date | None) -> str | None:
+    # HF writes midnight UTC with milliseconds: 2026-05-30T00:00:00.000Z.
+    return f"{day.isoformat()}T00:00:00.000Z" if day else None
+
+
+def _hf_user(name: str, *, on_paper: bool) -> dict | None:
+    if not name:
+        return None
+    # HF repeats the user name as ``user`` inside the paper object but not on the item.
+    user = {"user": name} if on_paper else {}
+    return {**user, "name": name, "fullname": name, "type": "user"}
+
+
+def _drop_none(data: dict) -> dict:
+    return {key: value for key, value in data.items() if value is not None}
+
+
+def hf_paper(paper: Paper) -> dict:
+    """The ``paper`` object of a daily-papers item, also the body of ``/api/papers/{id}``."""
+    return _drop_none({
+        "id": paper.public_id,
+        "authors": [{"name": name, "hidden": False} for name in paper.authors],
+        "publishedAt": hf_timestamp(paper.published_on),
+        "submittedOnDailyAt": hf_timestamp(paper.feed_date),
+        "title": paper.title,
+        "submittedOnDailyBy": _hf_user(paper.submitted_by, on_paper=True),
+        "summary": paper.abstract,
+        "upvotes": paper.total_upvotes,
+        "numComments": paper.total_comments,
+        "ai_summary": paper.ai_summary or None,
+        "ai_keywords": list(paper.ai_keywords) or None,
+        "githubRepo": paper.code_url or None,
+        "githubStars": paper.github_stars if paper.code_url else None,
+        "projectPage": paper.project_url or None,
+        "organization": {"name": paper.organization, "fullname": paper.organization}
+        if paper.organization else None,
+    })
+
+
+def hf_daily_item(paper: Paper) -> dict:
+    """One element of ``/api/daily_papers`` and ``/api/papers/search``."""
+    inner = hf_paper(paper)
+    inner.pop("numComments", None)  # HF puts it on the item, not the paper
+    return _drop_none({
+        "paper": inner,
+        "publishedAt": hf_timestamp(paper.published_on),
+        "title": paper.title,
+        "summary": paper.abstract,
+        "numComments": paper.total_comments,
+        "submittedBy": _hf_user(paper.submitted_by, on_paper=False),
+        "organization": inner.get("organization"),
+        "isAuthorParticipating": False,
+    })
+
+
+def v1_paper(request: HttpRequest, paper: Paper, *, detail: bool = False) -> dict:
+    """paperfeed's own shape: plain snake_case, dates as ISO days, absolute links."""
+    public_id = paper.public_id
+    # Exports live at the page URL plus a suffix (see api/urls.py): one reverse() per row.
+    page_url = request.build_absolute_uri(paper.get_absolute_url())
+    data = {
+        "id": public_id,
+        "arxiv_id": paper.arxiv_id,
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "authors": list(paper.authors),
+        "author_count": paper.shown_author_count,
+        "categories": [c.code for c in paper.categories.all()],
+        "primary_category": paper.primary_category_id,
+        "published_on": paper.published_on.isoformat() if paper.published_on else None,
+        "updated_on": paper.updated_on.isoformat() if paper.updated_on else None,
+        "feed_date": paper.feed_date.isoformat() if paper.feed_date else None,
+        "upvotes": paper.total_upvotes,
+        "comments": paper.total_comments,
+        "url": page_url,
+        "arxiv_url": paper.arxiv_url or None,
+        "pdf_url": paper.best_pdf_url or None,
+        "code_url": paper.code_url or None,
+        "github_stars": paper.github_stars,
+        "project_url": paper.project_url or None,
+        "organization": paper.organization or None,
+        "submitted_by": paper.submitted_by or None,
+        "ai_summary": paper.ai_summary or None,
+        "ai_keywords": list(paper.ai_keywords),
+        "bibtex_url": page_url + ".bib",
+        "ris_url": page_url + ".ris",
+    }
+    if detail:
+        data.update(
+            journal_ref=paper.journal_ref or None,
+            doi=paper.doi or None,
+            arxiv_comments=paper.arxiv_comments or None,
+            license=paper.license or None,
+            versions=[
+                {"version": v.version, "size": v.size or None,
+                 "submitted_at": v.submitted_at.isoformat() if v.submitted_at else None}
+                for v in paper.versions.all()
+            ],
+        )
+    return data

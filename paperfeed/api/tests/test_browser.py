@@ -1,0 +1,31 @@
+"""In a real browser: the API reference is self-hosted, and a paper page offers its citation."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from paperfeed.api.tests.factories import make_paper
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+def test_the_api_reference_loads_nothing_from_other_hosts(page, live_server):
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    page.goto(f"{live_server.url}/api/docs")
+    assert page.get_by_role("heading", name="GET /api/daily_papers").is_visible()
+    assert page.get_by_role("link", name="/api/openapi.json").is_visible()
+    assert requested and all(url.startswith(live_server.url) for url in requested)
+
+
+def test_a_paper_page_downloads_its_bibtex(page, live_server):
+    make_paper(arxiv_id="2511.07777", title="Browsers cite papers too",
+               authors=("Grace Hopper",), published_on=dt.date(2025, 11, 1))
+    page.goto(f"{live_server.url}/papers/2511.07777")
+    with page.expect_download() as download:
+        page.get_by_role("link", name="BibTeX").click()
+    text = open(download.value.path(), encoding="utf-8").read()
+    assert text.startswith("@misc{hopper2025browsers,")
+    assert "eprint = {2511.07777}" in text

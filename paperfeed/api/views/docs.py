@@ -1,0 +1,47 @@
+"""The OpenAPI document and its self-hosted HTML rendering (no CDN: works offline)."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.shortcuts import render
+
+from paperfeed.api.http import api_view, json_response
+from paperfeed.api.openapi import document
+
+
+@api_view(rate_limited=False)
+def openapi_json(request: HttpRequest):
+    return json_response(document())
+
+
+def _schema_text(schema: dict) -> str:
+    if "$ref" in schema:
+        return schema["$ref"].rsplit("/", 1)[-1]
+    text = schema.get("type", "")
+    if "enum" in schema:
+        text += " (" + " | ".join(map(str, schema["enum"])) + ")"
+    if "format" in schema:
+        text += f", {schema['format']}"
+    if "minimum" in schema or "maximum" in schema:
+        text += f", {schema.get('minimum', '')}–{schema.get('maximum', '')}"
+    if "default" in schema:
+        text += f", default {schema['default']}"
+    return text
+
+
+def docs(request: HttpRequest):
+    spec = document()
+    operations = []
+    for path, methods in spec["paths"].items():
+        for method, op in methods.items():
+            operations.append({
+                "anchor": (method + path).replace("/", "-").replace("{", "").replace("}", ""),
+                "method": method.upper(), "path": path, "summary": op["summary"],
+                "description": op.get("description", ""), "tag": op["tags"][0],
+                "parameters": [{**p, "schema_text": _schema_text(p["schema"])}
+                               for p in op.get("parameters", [])],
+                "responses": [(code, r.get("description") or r.get("$ref", "").rsplit("/", 1)[-1])
+                              for code, r in op["responses"].items()],
+                "needs_token": bool(op.get("security")),
+            })
+    return render(request, "api/docs.html", {"spec": spec, "operations": operations})

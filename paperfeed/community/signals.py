@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from django.contrib.auth.management import create_permissions
+
+
+def create_profile(sender, instance, created: bool, raw: bool = False, **kwargs) -> None:
+    if created and not raw:
+        from paperfeed.community.models import Profile
+
+        Profile.objects.get_or_create(user=instance)
+
+
+def ensure_curator_group(sender, using: str = "default", **kwargs) -> None:
+    """The ``curator`` group, holding the ``community.moderate`` permission."""
+    from django.contrib.auth.models import Group, Permission
+
+    from paperfeed.community.moderation import CURATOR_GROUP
+
+    create_permissions(sender, verbosity=0, using=using)
+    permission = Permission.objects.using(using).get(
+        content_type__app_label="community", codename="moderate"
+    )
+    group, _ = Group.objects.using(using).get_or_create(name=CURATOR_GROUP)
+    group.permissions.add(permission)

@@ -1,0 +1,116 @@
+"""Sign up, confirm the e-mail address, sign in and out, change or reset the password."""
+
+from __future__ import annotations
+
+from django.contrib import auth
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse, reverse_lazy
+from django.views.decorators.http import require_POST
+
+from paperfeed.community import accounts, ratelimit
+from paperfeed.community.forms import SignInForm, SignUpForm
+from paperfeed.community.views.common import refuse
+
+
+def _message(request: HttpRequest, title: str, message: str, status: int = 200) -> HttpResponse:
+    return render(request, "community/message.html", {"title": title, "message": message},
+                  status=status)
+
+
+def signup(request: HttpRequest) -> HttpResponse:
+    if request.user.is_authenticated:
+        return redirect("community:profile", request.user.get_username())
+    form = SignUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        if refusal := ratelimit.check(request, "signups"):
+            return refuse(request, refusal.message, status=429)
+        user = form.save()
+        accounts.send_verification(user)
+        auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        return _message(request, "Check your inbox",
+                        f"We sent a confirmation link to {user.email}. Open it to start "
+                        "upvoting, submitting and commenting.")
+    return render(request, "community/signup.html", {"form": form})
+
+
+def verify(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a button; only the POST confirms (mail scanners follow links with GET)."""
+    try:
+        user = accounts.user_for_token(token)
+    except accounts.BadLink as exc:
+        return _message(request, "Link not valid", str(exc), status=400)
+    if request.method == "POST":
+        accounts.mark_verified(user)
+        return _message(request, "Address confirmed",
+                        f"Thank you, {user.get_username()}: your address is confirmed.")
+    return render(request, "community/verify.html", {"account": user})
+
+
+@require_POST
+@login_required
+def resend_verification(request: HttpRequest) -> HttpResponse:
+    if refusal := ratelimit.check(request, "signups"):
+        return refuse(request, refusal.message, status=429)
+    accounts.send_verification(request.user)
+    return _message(request, "Link sent", f"We sent a new link to {request.user.email}.")
+
+
+class SignInView(auth_views.LoginView):
+    """Django's sign-in, refusing an address that keeps guessing passwords."""
+
+    template_name = "community/signin.html"
+    authentication_form = SignInForm
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        if refusal := ratelimit.over_limit(request, "failed_logins"):
+            return refuse(request, refusal.message, status=429)
+        return super().post(request, *args, **kwargs)
+
+    def form_invalid(self, form):
+        ratelimit.check(self.request, "failed_logins")  # counts the failure
+        return super().form_invalid(form)
+
+
+class SignOutView(auth_views.LogoutView):
+    pass
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "community/password_reset.html"
+    email_template_name = "community/email/password-reset-body.txt"
+    html_email_template_name = "community/email/password-reset-body.html"
+    subject_template_name = "community/email/password-reset-subject.txt"
+    success_url = reverse_lazy("community:password_reset_done")
+
+    def form_valid(self, form):
+        if refusal := ratelimit.check(self.request, "signups"):
+            return refuse(self.request, refusal.message, status=429)
+        return super().form_valid(form)
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "community/message.html"
+    extra_context = {"title": "Check your inbox",
+                     "message": "If an account uses that address, we sent it a link to choose "
+                                "a new password."}
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    template_name = "community/password_set.html"
+    success_url = reverse_lazy("community:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "community/message.html"
+    extra_context = {"title": "Password changed", "message": "You can sign in with it now."}
+
+
+class PasswordChangeView(auth_views.PasswordChangeView):
+    template_name = "community/password_set.html"
+
+    def get_success_url(self) -> str:
+        return reverse("community:profile", args=[self.request.user.get_username()])

@@ -1,0 +1,135 @@
+"""Subscribe, confirm, manage and unsubscribe: every step by a signed link, no account needed."""
+
+from __future__ import annotations
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods
+
+from paperfeed.digests import tokens
+from paperfeed.digests.emails import absolute, make_message, subscriber_links
+from paperfeed.digests.forms import PreferencesForm, SubscribeForm
+from paperfeed.digests.models import Delivery, Subscriber
+
+log = logging.getLogger("paperfeed.digests")
+Status = Subscriber.Status
+
+
+def _bad_link(request: HttpRequest) -> HttpResponse:
+    return render(request, "digests/bad_link.html", status=400)
+
+
+def _send_subscribe_mail(request: HttpRequest, subscriber: Subscriber) -> None:
+    context = {"email": subscriber.email, "site_name": settings.SITE_NAME}
+    if subscriber.status == Status.ACTIVE:
+        name = "manage"
+        context.update(subscriber_links(subscriber))
+    else:
+        name = "confirm"
+        context["confirm_url"] = absolute(reverse("digests:confirm", args=[tokens.confirm_token(subscriber)]))
+    make_message(name, context, subscriber.email).send(fail_silently=False)
+
+
+@require_http_methods(["GET", "POST"])
+def subscribe(request: HttpRequest) -> HttpResponse:
+    form = SubscribeForm(request.POST or None)
+    if request.method == "GET" or not form.is_valid():
+        return render(request, "digests/subscribe.html", {"form": form},
+                      status=400 if request.method == "POST" else 200)
+    email = form.cleaned_data["email"]
+    subscriber, _ = Subscriber.objects.get_or_create(email=email)
+    if subscriber.status != Status.ACTIVE and subscriber.status != Status.PENDING:
+        # Coming back after unsubscribing or a bounce: confirm the address again.
+        Subscriber.objects.filter(pk=subscriber.pk).update(status=Status.PENDING)
+        subscriber.status = Status.PENDING
+    try:
+        _send_subscribe_mail(request, subscriber)
+    except OSError as exc:  # smtplib errors are OSErrors; the address is kept, nothing lost
+        log.warning("could not send the subscription e-mail to %s: %s", email, exc)
+        return render(request, "digests/subscribe.html",
+                      {"form": form, "send_failed": True}, status=503)
+    # The same answer whether or not the address was known: the page must not tell
+    # strangers who is subscribed.
+    return render(request, "digests/check_inbox.html", {"email": email})
+
+
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = tokens.subscriber_from_confirm_token(token)
+    if subscriber is None:
+        return _bad_link(request)
+    if request.method == "GET":
+        # A GET only shows a button: mail scanners open links, and must not subscribe anyone.
+        return render(request, "digests/confirm.html", {"subscriber": subscriber})
+    if subscriber.status != Status.ACTIVE:
+        now = timezone.now()
+        subscriber.status = Status.ACTIVE
+        subscriber.confirmed_at = now
+        subscriber.unsubscribed_at = None
+        subscriber.bounce_reason = ""
+        user = getattr(request, "user", None)
+        if user is not None and user.is_authenticated and (user.email or "").lower() == subscriber.email:
+            subscriber.user = user
+        subscriber.reschedule(now)
+        subscriber.save()
+    return redirect(reverse("digests:manage", args=[tokens.manage_token(subscriber)]) + "?welcome=1")
+
+
+@require_http_methods(["GET", "POST"])
+def manage(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = tokens.subscriber_from_manage_token(token)
+    if subscriber is None:
+        return _bad_link(request)
+    saved = False
+    if request.method == "POST" and request.POST.get("action") == "resubscribe":
+        subscriber.status = Status.ACTIVE
+        subscriber.unsubscribed_at = None
+        subscriber.reschedule(timezone.now())
+        subscriber.save()
+        form = PreferencesForm(instance=subscriber)
+    elif request.method == "POST":
+        form = PreferencesForm(request.POST, instance=subscriber)
+        if form.is_valid():
+            subscriber = form.save(commit=False)
+            subscriber.reschedule(timezone.now())
+            subscriber.save()
+            saved = True
+    else:
+        form = PreferencesForm(instance=subscriber)
+    context = {
+        "subscriber": subscriber, "form": form, "saved": saved, "token": token,
+        "welcome": request.GET.get("welcome") == "1",
+    }
+    return render(request, "digests/manage.html", context, status=400 if form.errors else 200)
+
+
+@csrf_exempt  # RFC 8058: mail clients POST here with no cookie and no session
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    subscriber = tokens.subscriber_from_manage_token(token)
+    if subscriber is None:
+        return _bad_link(request)
+    if request.method == "GET":
+        # Again only a button: a link scanner must not unsubscribe anyone.
+        return render(request, "digests/unsubscribe.html", {"subscriber": subscriber, "token": token})
+    unsubscribe_address(subscriber)
+    return render(request, "digests/unsubscribed.html", {"subscriber": subscriber, "token": token})
+
+
+def unsubscribe_address(subscriber: Subscriber) -> None:
+    with transaction.atomic():
+        if subscriber.status in (Status.ACTIVE, Status.PENDING):
+            subscriber.status = Status.UNSUBSCRIBED
+            subscriber.unsubscribed_at = timezone.now()
+            subscriber.next_send_at = None
+            subscriber.save(update_fields=["status", "unsubscribed_at", "next_send_at"])
+        # Waiting digests are dropped; one already handed to a sender checks the status first.
+        Delivery.objects.filter(subscriber=subscriber, state=Delivery.State.PENDING).update(
+            state=Delivery.State.CANCELLED, finished_at=timezone.now())

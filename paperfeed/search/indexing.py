@@ -1,0 +1,139 @@
+"""Keeping the indexes in step with the database: incremental updates, embeddings, rebuilds.
+
+* ``papers_changed`` (sent after commit) updates the keyword index at once for just those
+  papers, and drops embeddings whose text changed so the embedding worker redoes them.
+* ``paperfeed embed`` (the background worker) embeds papers that have no embedding yet,
+  oldest first, in batches it commits one by one: stopping and starting again resumes.
+* ``paperfeed reindex`` rebuilds both indexes from the database (no model needed: the
+  vectors are read back from ``PaperEmbedding``).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable, Iterator
+
+import numpy as np
+from django.db import transaction
+
+from paperfeed.papers.models import Paper
+from paperfeed.search import embeddings
+from paperfeed.search.engine import Engine
+from paperfeed.search.keyword import KeywordDoc
+from paperfeed.search.models import PaperEmbedding
+
+log = logging.getLogger("paperfeed.search")
+
+_FIELDS = ("id", "title", "abstract", "authors", "published_on", "feed_date", "status")
+
+
+def _keyword_doc(paper: Paper, categories: list[str]) -> KeywordDoc:
+    # Listing pages often give only the day a paper entered the feed.
+    date = paper.published_on or paper.feed_date
+    day = int(date.strftime("%Y%m%d")) if date else 0
+    return KeywordDoc(id=paper.pk, title=paper.title, abstract=paper.abstract,
+                      authors=list(paper.authors or []), categories=categories, day=day)
+
+
+def _categories_of(ids: list[int]) -> dict[int, list[str]]:
+    through = Paper.categories.through
+    found: dict[int, list[str]] = {}
+    for paper_id, code in through.objects.filter(paper_id__in=ids).values_list(
+        "paper_id", "category_id"
+    ):
+        found.setdefault(paper_id, []).append(code)
+    return found
+
+
+def _docs(papers: Iterable[Paper]) -> Iterator[KeywordDoc]:
+    papers = list(papers)
+    categories = _categories_of([p.pk for p in papers])
+    for paper in papers:
+        yield _keyword_doc(paper, categories.get(paper.pk, []))
+
+
+def index_papers(engine: Engine, paper_ids: list[int]) -> int:
+    """Bring these papers up to date in the keyword index (hidden ones leave it)."""
+    papers = list(Paper.objects.filter(pk__in=paper_ids).only(*_FIELDS))
+    visible = [p for p in papers if p.status == Paper.Status.VISIBLE]
+    gone = sorted(set(paper_ids) - {p.pk for p in visible})
+    count = engine.keyword.upsert(_docs(visible), delete_ids=gone)
+    if gone:
+        engine.vectors.remove(gone)
+    _drop_stale_embeddings(visible, engine.model_name)
+    return count
+
+
+def _drop_stale_embeddings(papers: list[Paper], model: str) -> None:
+    hashes = {p.pk: embeddings.text_hash(embeddings.paper_text(p.title, p.abstract))
+              for p in papers}
+    stale = [pid for pid, h in PaperEmbedding.objects.filter(pk__in=hashes).values_list(
+        "paper_id", "text_hash") if hashes[pid] != h]
+    stale += list(PaperEmbedding.objects.filter(pk__in=hashes).exclude(model=model)
+                  .values_list("paper_id", flat=True))
+    if stale:
+        PaperEmbedding.objects.filter(pk__in=stale).delete()
+
+
+def pending_embeddings(model: str):
+    """Visible papers with no embedding under ``model``, oldest first (so runs resume)."""
+    done = PaperEmbedding.objects.for_model(model).values("paper_id")
+    return Paper.objects.visible().exclude(pk__in=done).order_by("pk")
+
+
+def embed_pending(engine: Engine, *, batch_size: int = 64, limit: int | None = None,
+                  progress: Callable[[int], None] | None = None) -> int:
+    """Embed papers that lack a vector, commit each batch, add it to the vector index."""
+    done = 0
+    while limit is None or done < limit:
+        size = batch_size if limit is None else min(batch_size, limit - done)
+        papers = list(pending_embeddings(engine.model_name).only("id", "title", "abstract")[:size])
+        if not papers:
+            break
+        texts = [embeddings.paper_text(p.title, p.abstract) for p in papers]
+        vectors = embeddings.embed(texts, engine.model_name)
+        rows = [PaperEmbedding(paper_id=p.pk, model=engine.model_name,
+                               text_hash=embeddings.text_hash(t), vector=PaperEmbedding.pack(v))
+                for p, t, v in zip(papers, texts, vectors, strict=True)]
+        with transaction.atomic():
+            PaperEmbedding.objects.filter(pk__in=[p.pk for p in papers]).delete()
+            PaperEmbedding.objects.bulk_create(rows)
+        engine.vectors.add([p.pk for p in papers], vectors)
+        done += len(papers)
+        if progress is not None:
+            progress(len(papers))
+    return done
+
+
+def rebuild(engine: Engine, *, batch_size: int = 2000,
+            progress: Callable[[str, int, int], None] | None = None) -> tuple[int, int]:
+    """Rebuild both indexes from the database; returns (keyword docs, vectors)."""
+    visible = Paper.objects.visible().order_by("pk")
+    total = visible.count()
+    engine.keyword.clear()
+    done = 0
+    pks = list(visible.values_list("pk", flat=True))
+    for start in range(0, len(pks), batch_size):
+        chunk = pks[start:start + batch_size]
+        papers = Paper.objects.filter(pk__in=chunk).only(*_FIELDS).order_by("pk")
+        done += engine.keyword.upsert(_docs(papers), threads=1, heap=128_000_000)
+        if progress:
+            progress("keywords", done, total)
+    stored = PaperEmbedding.objects.for_model(engine.model_name).filter(
+        paper__status=Paper.Status.VISIBLE)
+    vector_total = stored.count()
+
+    def batches():
+        seen = 0
+        for start in range(0, vector_total, batch_size):
+            rows = list(stored.order_by("pk").values_list("paper_id", "vector")
+                        [start:start + batch_size])
+            seen += len(rows)
+            if progress:
+                progress("vectors", seen, vector_total)
+            yield (np.array([r[0] for r in rows], dtype=np.uint64),
+                   np.vstack([PaperEmbedding.unpack(r[1]) for r in rows]) if rows
+                   else np.zeros((0, engine.vectors.ndim), np.float32))
+
+    vectors = engine.vectors.rebuild(batches(), total=vector_total)
+    return done, vectors

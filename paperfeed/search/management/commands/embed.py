@@ -1,0 +1,56 @@
+from __future__ import annotations
+
+import signal
+import time
+
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+from tqdm import tqdm
+
+from paperfeed.search.indexing import embed_pending, pending_embeddings
+from paperfeed.search.service import get_engine
+
+
+class Command(BaseCommand):
+    help = ("Compute sentence embeddings for papers that have none (resumable; "
+            "`--loop` keeps following new papers).")
+
+    def add_arguments(self, parser):
+        parser.add_argument("--batch", type=int, default=64, help="papers per commit")
+        parser.add_argument("--limit", type=int, help="stop after this many papers")
+        parser.add_argument("--loop", action="store_true", help="keep running, polling for work")
+        parser.add_argument("--interval", type=float, default=30.0,
+                            help="seconds between polls with --loop")
+
+    def handle(self, *args, batch: int, limit: int | None, loop: bool, interval: float,
+               **options):
+        self.stopping = False
+
+        def stop(signum, frame):
+            self.stopping = True
+
+        signal.signal(signal.SIGTERM, stop)
+        engine = get_engine()
+        while True:
+            todo = pending_embeddings(engine.model_name).count()
+            if limit is not None:
+                todo = min(todo, limit)
+            if todo:
+                with tqdm(total=todo, desc=f"embedding ({engine.model_name})", unit="paper",
+                          file=self.stderr._out, disable=None) as bar:
+                    done = 0
+                    while done < todo and not self.stopping:
+                        step = embed_pending(engine, batch_size=batch,
+                                             limit=min(batch, todo - done), progress=bar.update)
+                        if not step:
+                            break
+                        done += step
+                self.stdout.write(f"Embedded {done} papers.")
+            if not loop or self.stopping:
+                return
+            for _ in range(int(interval * 10)):
+                if self.stopping:
+                    return
+                time.sleep(0.1)
+            # Between rounds, as Django's request cycle would: drop dead connections.
+            close_old_connections()
