@@ -36,7 +36,17 @@ def machine_description() -> str:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident set size of this process so far, in MiB (Linux reports KiB)."""
+    """This process's own peak resident set size so far, in MiB.
+
+    Linux's high-water mark (VmHWM) where there is one: ``ru_maxrss`` is carried over
+    ``fork``/``exec``, so a benchmark's child process would report its parent's peak.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 

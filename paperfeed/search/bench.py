@@ -167,20 +167,10 @@ def _measure(options: dict, directory: Path) -> dict:
                        "ORDER BY s LIMIT 20", (match,)).fetchall()
             times.append(time.perf_counter() - started)
         results[f"fts5/{k}"] = _stats(times)
-    results["serving_peak_rss_mb"] = _own_peak_rss_mb()
+    results["serving_peak_rss_mb"] = peak_rss_mb()
     return results
 
 
-def _own_peak_rss_mb() -> float:
-    """This process's own high-water RSS (VmHWM). ``ru_maxrss`` would not do here: Linux
-    keeps it across exec, so a child would report its parent's (building) peak."""
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return peak_rss_mb()
 
 
 def _markdown(built: dict, measured: dict) -> str:

@@ -27,6 +27,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+from paperfeed.lib.benchmarks import peak_rss_mb
+
 NAME = "ingest"
 HELP = "Stream Kaggle-format records through the importer; records/s and peak RSS."
 
@@ -107,17 +109,6 @@ def kaggle_lines(shared: Path, count: int, listings: Path | None = None) -> Iter
         rounds += 1
 
 
-def _peak_rss_mb() -> float:
-    """This process's own peak RSS (VmHWM).
-
-    Not ``getrusage``: Linux carries ``ru_maxrss`` over ``fork``/``exec``, so a child
-    would report the parent's size when that was larger.
-    """
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def _rss_mb() -> float:
@@ -161,7 +152,7 @@ def _child(snapshot: Path, batch_size: int) -> dict:
         seconds = time.perf_counter() - start
     return {"vendor": connection.vendor, "records": sampler.count, "seconds": seconds,
             "new": result.stats.new, "errors": len(result.errors),
-            "papers": Paper.objects.count(), "peak_rss_mb": round(_peak_rss_mb(), 1),
+            "papers": Paper.objects.count(), "peak_rss_mb": round(peak_rss_mb(), 1),
             "rss_samples_mb": sampler.samples}
 
 
