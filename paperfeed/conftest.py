@@ -39,6 +39,18 @@ def demo_corpus(db):
     return load_demo_corpus()
 
 
+@pytest.fixture
+def arxiv_api_replay(shared_dir, monkeypatch):
+    """Every recorded arXiv /api/query exchange, served on loopback and used by the site."""
+    from paperfeed.sources.testing import ReplayServer
+
+    with ReplayServer() as server:
+        for exchange in sorted((shared_dir / "fixtures" / "arxiv-api").glob("*.json")):
+            server.add_exchange(exchange)
+        monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", server.url + "/api/query")
+        yield server
+
+
 @pytest.fixture(scope="session")
 def browser():
     """Headless Debian Chromium driven by Playwright (no browser download needed)."""

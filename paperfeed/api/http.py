@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import re
 from collections.abc import Callable
 
@@ -206,15 +207,74 @@ def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
     return decorate(view) if view is not None else decorate
 
 
-def _preflight() -> HttpResponse:
+def _preflight(allow: str = "GET, HEAD, OPTIONS") -> HttpResponse:
     """CORS preflight: browsers ask before sending ``Authorization`` cross-origin."""
     response = HttpResponse(status=204)
     response["Access-Control-Allow-Origin"] = "*"
-    response["Access-Control-Allow-Methods"] = "GET, HEAD, OPTIONS"
-    response["Access-Control-Allow-Headers"] = "Authorization, If-None-Match, If-Modified-Since"
+    response["Access-Control-Allow-Methods"] = allow
+    response["Access-Control-Allow-Headers"] = ("Authorization, Content-Type, If-None-Match, "
+                                                "If-Modified-Since")
     response["Access-Control-Max-Age"] = "86400"
-    response["Allow"] = "GET, HEAD, OPTIONS"
+    response["Allow"] = allow
     return response
+
+
+def api_action(*methods: str):
+    """Wrap a view that acts for an API token's user (votes, submissions).
+
+    A token is required and the session cookie is ignored: these views are exempt from
+    CSRF, so a cookie must never be enough to act. Never cached; JSON errors like reads.
+    The anonymous read limit does not apply; the community's per-account and per-IP
+    limits do, checked by the view.
+    """
+    allow = ", ".join((*methods, "OPTIONS"))
+
+    def decorate(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+            if request.method == "OPTIONS":
+                return _preflight(allow)
+            try:
+                if request.method not in methods:
+                    raise ApiError(405, f"{request.method} is not supported here; use "
+                                        f"{' or '.join(methods)}.", {"Allow": allow})
+                _check_input(request, kwargs)
+                _authenticate(request)
+                if request.api_token is None:
+                    raise ApiError(401, "Send an API token as 'Authorization: Bearer <token>' "
+                                        "(create one with `paperfeed apitoken USER`).",
+                                   {"WWW-Authenticate": "Bearer"})
+                response = func(request, *args, **kwargs)
+            except ApiError as exc:
+                response = error_response(exc.status, exc.message, exc.headers)
+            response["Access-Control-Allow-Origin"] = "*"
+            response["Cache-Control"] = "private, no-store"
+            patch_vary_headers(response, ["Authorization"])
+            return response
+
+        return csrf_exempt(wrapper)
+
+    return decorate
+
+
+MAX_BODY_BYTES = 64 * 1024
+
+
+def json_body(request: HttpRequest) -> dict:
+    """The request's JSON object (an empty body is ``{}``); anything else is a clear 400."""
+    length = request.META.get("CONTENT_LENGTH") or "0"
+    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+        raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
+    raw = request.body
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise ApiError(400, "The request body is not valid JSON.") from None
+    if not isinstance(data, dict):
+        raise ApiError(400, "The request body must be a JSON object.")
+    return data
 
 
 def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:

@@ -1,6 +1,6 @@
 """The OpenAPI 3.0 description of the JSON API, served at ``/api/openapi.json``.
 
-Written by hand as data (the API is small and read-only), rendered as HTML at ``/api/docs``
+Written by hand as data (the API is small), rendered as HTML at ``/api/docs``
 and checked by schemathesis in the test suite, so it cannot drift from what the views do.
 """
 
@@ -132,6 +132,67 @@ def _get(summary: str, description: str, parameters: list, ok: dict, *, tag: str
     return {"get": operation}
 
 
+_UNAUTHORIZED = {"401": _json(_ref("Error"), "No or an invalid API token.")}
+_SIGNED_IN = [{"token": []}]
+_VOTE = {"type": "object", "required": ["paper", "voted", "changed", "upvotes"], "properties": {
+    "paper": _STR, "voted": {"type": "boolean"}, "changed": {"type": "boolean"},
+    "upvotes": _INT}}
+_USERNAME = _param("username", "A member's user name.", _STR, where="path", example="alice")
+_UPVOTE_PAGE = [_param("cursor", "next_cursor from the previous page.", _STR)]
+_EXPORT_LIMIT = _param("limit", "How many (the latest votes).",
+                       {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000})
+_NO_MEMBER = {"404": _json(_ref("Error"), "No such member.")}
+
+
+def _action(summary: str, description: str, ok: dict, *, errors: dict,
+            ok_status: str = "200", parameters: list | None = None, body: dict | None = None) -> dict:
+    """An operation that acts for an API token's user."""
+    operation = {"summary": summary, "description": description, "tags": ["Members"],
+                 "security": _SIGNED_IN, "parameters": parameters or [],
+                 "responses": {ok_status: ok, "400": {"$ref": "#/components/responses/BadRequest"},
+                               **_UNAUTHORIZED, **errors}}
+    if body is not None:
+        operation["requestBody"] = {"required": True,
+                                    "content": {"application/json": {"schema": body}}}
+    return operation
+
+
+def _vote_path() -> dict:
+    refused = {"403": _json(_ref("Error"), "The member has not confirmed an e-mail address yet."),
+               "429": {"$ref": "#/components/responses/TooManyRequests"}, **_NOT_FOUND}
+    state = _json(_ref("Vote"), "The member's vote and the paper's upvotes now.")
+    return {
+        "get": _action("My vote on a paper", "Whether the token's user has upvoted the paper.",
+                       state, errors=_NOT_FOUND, parameters=[_PAPER_ID]),
+        "put": _action("Upvote a paper", "Idempotent: upvoting twice counts once "
+                       "(`changed` says whether this call changed anything).",
+                       state, errors=refused, parameters=[_PAPER_ID]),
+        "delete": _action("Take an upvote back", "Idempotent, like PUT.", state, errors=refused,
+                          parameters=[_PAPER_ID]),
+    }
+
+
+def _submit_path() -> dict:
+    body = {"type": "object", "required": ["arxiv_id"], "properties": {
+        "arxiv_id": {"type": "string", "description": "2401.12345, arXiv:2401.12345v2, an "
+                     "arXiv URL or hep-th/9901001.", "example": "2401.12345"},
+        "comment": {"type": "string", "description": "Why it is worth reading (Markdown)."}}}
+    errors = {
+        "400": {"$ref": "#/components/responses/BadRequest"},
+        "403": _json(_ref("Error"), "The member has not confirmed an e-mail address yet."),
+        "409": _json(_ref("Error"), "The paper was already submitted, is already in the feed, "
+                                    "or was taken down."),
+        "413": _json(_ref("Error"), "The body is too large."),
+        "422": _json(_ref("Error"), "arXiv does not know the id, or the paper is too old."),
+        "429": {"$ref": "#/components/responses/TooManyRequests"},
+        "503": _json(_ref("Error"), "arXiv could not be reached; nothing was saved."),
+    }
+    return {"post": _action(
+        "Submit a paper", "Puts an arXiv paper in today's daily feed for the token's user, "
+        "under the same rules as the submit page. Answers 201 with the paper.",
+        _json(_ref("Paper"), "The submitted paper."), errors=errors, ok_status="201", body=body)}
+
+
 def _text(content_type: str, description: str) -> dict:
     return {"description": description, "content": {content_type: {"schema": _TEXT}}}
 
@@ -145,16 +206,17 @@ def document() -> dict:
             "title": f"{settings.SITE_NAME} API",
             "version": "1",
             "description": (
-                "Read-only access to the paper feed. `/api/daily_papers`, `/api/papers/{id}` and "
+                "Open access to the paper feed. `/api/daily_papers`, `/api/papers/{id}` and "
                 "`/api/papers/search` answer like Hugging Face's, so `huggingface_hub` and other "
                 "HF clients work unchanged; `/api/v1/...` is paperfeed's own, richer API. "
                 "Errors are JSON `{\"error\": message, \"status\": code}`. Anonymous clients are "
                 "rate-limited (429 with `Retry-After`); every 200 carries an `ETag` for cheap "
-                "revalidation with `If-None-Match`."),
+                "revalidation with `If-None-Match`. Members vote and submit papers with an API token "
+                "(`Authorization: Bearer pf_...`, made with `paperfeed apitoken USER`)."),
         },
         "servers": [{"url": "/"}],
         "tags": [{"name": "Hugging Face-compatible"}, {"name": "paperfeed v1"},
-                 {"name": "Exports"}],
+                 {"name": "Members"}, {"name": "Exports"}],
         "paths": {
             "/api/daily_papers": _get(
                 "Daily papers", "Papers of the daily feed, newest day first (or trending). "
@@ -223,6 +285,27 @@ def document() -> dict:
                     "200": _json({"type": "object", "properties": {
                         "username": _STR, "token": _STR, "token_name": _STR}}, "The user."),
                     "401": _json(_ref("Error"), "No or an invalid token.")}}},
+            "/api/v1/papers/{paper_id}/vote": _vote_path(),
+            "/api/v1/submissions": _submit_path(),
+            "/api/v1/users/{username}/upvotes": _get(
+                "A member's upvotes", "Papers the member upvoted, latest vote first (public, "
+                "as on the profile page), with cursor pagination (`next`, `Link`).",
+                [_USERNAME, *_UPVOTE_PAGE,
+                 _param("limit", "Page size.", {"type": "integer", "minimum": 1, "maximum": 100,
+                                                "default": 20})],
+                _json({"type": "object", "required": ["results", "next", "next_cursor"],
+                       "properties": {"username": _STR,
+                                      "results": {"type": "array", "items": _ref("Paper")},
+                                      "next": _NULLABLE_STR, "next_cursor": _NULLABLE_STR}},
+                      "A page of upvoted papers."), tag="Members", errors=_NO_MEMBER),
+            "/api/v1/users/{username}/upvotes.bib": _get(
+                "BibTeX of a member's upvotes", "Latest vote first.",
+                [_USERNAME, *_UPVOTE_PAGE, _EXPORT_LIMIT], _text(bib, "BibTeX."), tag="Exports",
+                errors=_NO_MEMBER),
+            "/api/v1/users/{username}/upvotes.ris": _get(
+                "RIS of a member's upvotes", "Latest vote first.",
+                [_USERNAME, *_UPVOTE_PAGE, _EXPORT_LIMIT], _text(ris, "RIS."), tag="Exports",
+                errors=_NO_MEMBER),
             "/papers/{paper_id}.bib": _get(
                 "BibTeX of a paper", "An arXiv-style @misc entry.", [_PAPER_ID],
                 _text(bib, "BibTeX."), tag="Exports", errors=_NOT_FOUND),
@@ -240,7 +323,7 @@ def document() -> dict:
         },
         "components": {
             "schemas": {"HFPaper": _HF_PAPER, "HFDailyItem": _HF_ITEM, "Paper": _PAPER,
-                        "Error": _ERROR},
+                        "Vote": _VOTE, "Error": _ERROR},
             "responses": {
                 "BadRequest": _json(_ref("Error"), "A parameter is not valid."),
                 "NotFound": _json(_ref("Error"), "No such paper."),

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.http import HttpRequest
@@ -75,14 +76,16 @@ def _refusal(action: str, who: str, rate: Rate, now: float) -> Refusal:
                    f"Please try again in {_duration(retry)}.", retry)
 
 
-def check(request: HttpRequest, action: str, *, now: float | None = None) -> Refusal | None:
+def check(request: HttpRequest, action: str, *, now: float | None = None,
+          user: AbstractBaseUser | None = None) -> Refusal | None:
     """Count ``action`` (votes, comments, submissions, signups) for this account and IP.
 
+    The account is ``user`` if given (an API token's), else the session's member.
     Returns None when allowed, else a :class:`Refusal` saying why and for how long.
     """
     now = time.time() if now is None else now
     limits: list[tuple[str, str, Rate]] = []
-    user = getattr(request, "user", None)
+    user = user if user is not None else getattr(request, "user", None)
     per_user = settings.COMMUNITY.get(f"RATE_{action.upper()}")
     if per_user is not None and user is not None and user.is_authenticated:
         limits.append((f"{action}:user", str(user.pk), per_user))

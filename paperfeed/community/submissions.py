@@ -26,7 +26,16 @@ from paperfeed.sources.http import PoliteClient, SourceError
 
 
 class Refused(Exception):
-    """A submission rule said no; the message tells the member which and why."""
+    """A submission rule said no; the message tells the member which and why.
+
+    ``status`` is the HTTP status the JSON API answers with: 409 for a paper that cannot
+    enter the feed again, 422 for one arXiv does not know or that is too old, 429 for the
+    daily cap, 503 when arXiv cannot be reached.
+    """
+
+    def __init__(self, message: str, status: int = 409):
+        super().__init__(message)
+        self.status = status
 
 
 def _day_bounds(day: dt.date) -> tuple[dt.datetime, dt.datetime]:
@@ -41,7 +50,7 @@ def check_rules(user: AbstractBaseUser, arxiv_id: ArxivId, today: dt.date) -> No
     done = Submission.objects.filter(user=user, created_at__gte=start, created_at__lt=end).count()
     if done >= cap:
         raise Refused(f"You have submitted {done} paper{'s' if done != 1 else ''} today, the "
-                      f"most allowed per day ({cap}). Please submit more tomorrow.")
+                      f"most allowed per day ({cap}). Please submit more tomorrow.", 429)
     paper = Paper.objects.filter(arxiv_id=arxiv_id.base).select_related("submission").first()
     if paper is None:
         return
@@ -64,12 +73,13 @@ def fetch_record(arxiv_id: ArxivId) -> PaperRecord:
         client = PoliteClient(timeout=15, max_retries=0)
         [record] = arxiv_api.fetch_by_ids([arxiv_id.versioned], client=client)
     except arxiv_api.MalformedIdError as exc:
-        raise Refused(f"arXiv does not accept {arxiv_id.versioned!s} as an id ({exc}).") from None
+        raise Refused(f"arXiv does not accept {arxiv_id.versioned!s} as an id ({exc}).",
+                      422) from None
     except arxiv_api.UnknownIdError:
-        raise Refused(f"arXiv has no paper {arxiv_id.versioned}. Check the id?") from None
+        raise Refused(f"arXiv has no paper {arxiv_id.versioned}. Check the id?", 422) from None
     except SourceError:
         raise Refused("arXiv could not be reached just now; nothing was saved. "
-                      "Please try again in a few minutes.") from None
+                      "Please try again in a few minutes.", 503) from None
     return record
 
 
@@ -80,10 +90,10 @@ def _check_window(record: PaperRecord, today: dt.date) -> None:
         first = record.versions[0].submitted_at.date()
     if first is None:
         raise Refused("arXiv does not say when this paper first appeared, so it cannot be "
-                      "submitted.")
+                      "submitted.", 422)
     if (today - first).days > days:
         raise Refused(f"This paper first appeared on arXiv on {first:%B %-d, %Y}. Only papers "
-                      f"from the last {days} days can be submitted.")
+                      f"from the last {days} days can be submitted.", 422)
 
 
 def submit(user: AbstractBaseUser, arxiv_id: ArxivId, comment: str = "") -> Paper:

@@ -17,6 +17,8 @@ def test_the_api_reference_loads_nothing_from_other_hosts(page, live_server):
     page.goto(f"{live_server.url}/api/docs")
     assert page.get_by_role("heading", name="GET /api/daily_papers").is_visible()
     assert page.get_by_role("link", name="/api/openapi.json").is_visible()
+    submit = page.locator("#post-api-v1-submissions")  # a JSON body is documented too
+    assert "arxiv_id required JSON body" in " ".join(submit.locator("tr").all_inner_texts()).replace("\t", " ")
     assert requested and all(url.startswith(live_server.url) for url in requested)
 
 

@@ -16,7 +16,8 @@ from django.core.signals import request_finished, request_started
 from django.core.wsgi import get_wsgi_application
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import ignored_auth, positive_data_acceptance
 
 from paperfeed.api.tests.factories import make_papers, record
 
@@ -57,3 +58,35 @@ def test_no_input_makes_a_server_error(case, some_papers):
     # OpenAPI cannot say "a real month" or "only one of", so that one check is left out.
     case.call_and_validate(headers={"Host": "127.0.0.1"},
                            excluded_checks=[positive_data_acceptance])
+
+
+@pytest.fixture
+def member_token(some_papers, monkeypatch):
+    """A verified member's token, and an arXiv address where nothing answers (submissions
+    then fail cleanly with 503; their success is tested against recordings elsewhere)."""
+    import socket
+
+    from paperfeed.api.models import ApiToken
+    from paperfeed.community.tests.factories import member
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", f"http://127.0.0.1:{port}/api/query")
+    return ApiToken.objects.issue(member("schemathesis"), "fuzz")[1]
+
+
+@schema.include(tag="Members").parametrize()
+@settings(max_examples=25, deadline=None, derandomize=True,
+          suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
+                                 HealthCheck.filter_too_much])
+def test_members_routes_with_a_token_make_no_server_error(case, member_token):
+    response = case.call(headers={"Host": "127.0.0.1", "Authorization": f"Bearer {member_token}"})
+    # The one 5xx allowed is the documented 503 of a submission while arXiv is unreachable
+    # (as it is here), so that check is made by hand and the rest by schemathesis.
+    unreachable = case.path == "/api/v1/submissions" and response.status_code == 503
+    assert response.status_code < 500 or unreachable, response.text
+    # ignored_auth would take our real token for a generated (invalid) one; refusing bad
+    # and missing tokens is tested in test_members.
+    case.validate_response(response, excluded_checks=[positive_data_acceptance, not_a_server_error,
+                                                      ignored_auth])

@@ -29,6 +29,16 @@ def _schema_text(schema: dict) -> str:
     return text
 
 
+def _body_fields(op: dict) -> list[dict]:
+    """A JSON request body's fields, shown as parameters "in" the body."""
+    body = op.get("requestBody", {}).get("content", {}).get("application/json", {})
+    schema = body.get("schema", {})
+    required = set(schema.get("required", []))
+    return [{"name": name, "in": "JSON body", "required": name in required,
+             "description": field.get("description", ""), "schema": field}
+            for name, field in schema.get("properties", {}).items()]
+
+
 def docs(request: HttpRequest):
     spec = document()
     operations = []
@@ -39,7 +49,7 @@ def docs(request: HttpRequest):
                 "method": method.upper(), "path": path, "summary": op["summary"],
                 "description": op.get("description", ""), "tag": op["tags"][0],
                 "parameters": [{**p, "schema_text": _schema_text(p["schema"])}
-                               for p in op.get("parameters", [])],
+                               for p in op.get("parameters", []) + _body_fields(op)],
                 "responses": [(code, r.get("description") or r.get("$ref", "").rsplit("/", 1)[-1])
                               for code, r in op["responses"].items()],
                 "needs_token": bool(op.get("security")),

@@ -15,7 +15,7 @@ _FORMATS = {
 }
 
 
-def _download(request: HttpRequest, papers: list, fmt: str, name: str) -> HttpResponse:
+def download(request: HttpRequest, papers: list, fmt: str, name: str) -> HttpResponse:
     render, content_type, suffix = _FORMATS[fmt]
     body = render(papers, lambda p: request.build_absolute_uri(p.get_absolute_url()))
     response = HttpResponse(body, content_type=content_type)
@@ -30,17 +30,17 @@ def paper_export(request: HttpRequest, paper_id: str, fmt: str):
     if found is None:
         raise ApiError(404, f"Paper {paper_id!r} not found.")
     safe_name = found.public_id.replace("/", "_")
-    return _download(request, [found], fmt, safe_name)
+    return download(request, [found], fmt, safe_name)
 
 
 @api_view
 def list_export(request: HttpRequest, fmt: str):
     rows, _ = paper_page(request)
-    return _download(request, rows, fmt, "papers")
+    return download(request, rows, fmt, "papers")
 
 
 @api_view
 def search_export(request: HttpRequest, fmt: str):
     _, _, _, _, results = run_search(request)
     rows = [p for p, _ in search.papers_for(results.hits, api_papers())]
-    return _download(request, rows, fmt, "search")
+    return download(request, rows, fmt, "search")

@@ -6,6 +6,7 @@ from urllib.parse import urlencode
 
 from django.db.models import Count, Q
 from django.http import HttpRequest
+from django.views.decorators.csrf import csrf_exempt
 
 from paperfeed.api import pagination, search
 from paperfeed.api.http import (
@@ -13,6 +14,7 @@ from paperfeed.api.http import (
     api_view,
     choice_param,
     date_param,
+    error_response,
     int_param,
     json_response,
     period_param,
@@ -150,6 +152,9 @@ def me(request: HttpRequest):
                           "token_name": request.api_token.name})
 
 
-@api_view
+@csrf_exempt
 def not_found(request: HttpRequest, rest: str = ""):
-    raise ApiError(404, f"There is no API route /api/{rest[:100]}; see /api/docs.")
+    """404 whatever the method: no route here, so no method could be the wrong one."""
+    response = error_response(404, f"There is no API route /api/{rest[:100]!r}; see /api/docs.")
+    response["Access-Control-Allow-Origin"] = "*"
+    return response

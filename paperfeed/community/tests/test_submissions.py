@@ -13,20 +13,15 @@ from paperfeed.community.models import Comment, Submission
 from paperfeed.community.tests import factories
 from paperfeed.community.tests.processes import query_one, race
 from paperfeed.papers.models import Paper, SourceRecord
-from paperfeed.sources.testing import ReplayServer, Reply
+from paperfeed.sources.testing import Reply
 
 SUBMIT = reverse("community:submit")
 A_WEEK_AFTER_1605_08386 = "2016-06-02 10:00Z"  # its v1 appeared on 2016-05-26
 
 
 @pytest.fixture
-def arxiv(shared_dir, monkeypatch):
-    """Every recorded /api/query exchange, served on loopback and used by the site."""
-    with ReplayServer() as server:
-        for exchange in sorted((shared_dir / "fixtures" / "arxiv-api").glob("*.json")):
-            server.add_exchange(exchange)
-        monkeypatch.setenv("PAPERFEED_ARXIV_API_URL", server.url + "/api/query")
-        yield server
+def arxiv(arxiv_api_replay):
+    return arxiv_api_replay
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 
-from paperfeed.community import accounts, ratelimit
+from paperfeed.community import participation
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -41,10 +41,8 @@ def back(request: HttpRequest, default: str) -> HttpResponse:
 
 def participation_refusal(request: HttpRequest, action: str) -> HttpResponse | None:
     """Why this signed-in member may not ``action`` (votes, comments, submissions) now."""
-    if not accounts.is_verified(request.user):
-        return refuse(request, "Please confirm your e-mail address first: use the link we sent "
-                               "you, or ask for a new one on your account page.", status=403)
-    refusal = ratelimit.check(request, action)
-    if refusal is not None:
-        return refuse(request, refusal.message, status=429, Retry_After=str(refusal.retry_after))
-    return None
+    refused = participation.refusal(request, request.user, action)
+    if refused is None:
+        return None
+    headers = {} if refused.retry_after is None else {"Retry_After": str(refused.retry_after)}
+    return refuse(request, refused.message, status=refused.status, **headers)
