@@ -31,3 +31,10 @@ def test_a_paper_page_downloads_its_bibtex(page, live_server):
     text = open(download.value.path(), encoding="utf-8").read()
     assert text.startswith("@misc{hopper2025browsers,")
     assert "eprint = {2511.07777}" in text
+
+
+def test_an_anchor_in_the_reference_lands_below_the_sticky_header(page, live_server):
+    page.goto(f"{live_server.url}/api/docs#post-api-v1-submissions")
+    heading = page.get_by_role("heading", name="POST /api/v1/submissions").bounding_box()
+    header = page.locator(".site-header").bounding_box()
+    assert heading["y"] >= header["y"] + header["height"]

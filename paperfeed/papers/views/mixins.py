@@ -55,4 +55,5 @@ class PaperListMixin(CategoryFilterMixin):
         context = super().get_context_data(**kwargs)
         context["category"] = self.get_category()
         context["category_query"] = self.category_query()
+        context["chips_filter_here"] = True  # a category chip narrows this very listing
         return context

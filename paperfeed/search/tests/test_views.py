@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -80,3 +82,20 @@ def test_the_paper_page_lists_related_papers(client, indexed_demo):
     paper = Paper.objects.get(title="History-Guided Video Diffusion")
     html = client.get(paper.get_absolute_url()).content.decode()
     assert "Related papers" in html and html.count('<li><a href="/papers/') >= 1
+
+
+def test_a_category_chip_narrows_the_search_and_keeps_the_query(client, db):
+    from paperfeed.api.tests.factories import make_papers, record
+
+    make_papers(record(arxiv_id="2511.00001", title="Chip diffusion for graphs",
+                       categories=("cs.LG",)),
+                record(arxiv_id="2511.00002", title="Chip diffusion for words",
+                       categories=("cs.CL",)),
+                record(arxiv_id="2511.00003", title="Unrelated", categories=("cs.LG",)))
+    html = client.get(URL, {"q": "chip diffusion", "mode": "bm25", "page": "1"}).content.decode()
+    chips = dict(re.findall(r'class="chip" href="([^"]+)"[^>]*>([^<]+)<', html))
+    [href] = [h for h, code in chips.items() if code == "cs.LG"]
+    assert "page=" not in href
+    followed = client.get(URL + href.replace("&amp;", "&"))
+    assert followed.context["q"] == "chip diffusion"
+    assert [p.arxiv_id for p in followed.context["papers"]] == ["2511.00001"]

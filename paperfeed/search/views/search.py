@@ -102,5 +102,5 @@ def search(request):
         "is_paginated": paginator.num_pages > 1, "total": paginator.count, "message": message,
         "mode": results.mode if results.hits or sort == "upvotes" else mode, "sort": sort,
         "sorts": ("relevance", "newest", "upvotes"), "searched": bool(q or filters),
-        "nav": "search",
+        "nav": "search", "chips_filter_here": True,
     })
