@@ -185,6 +185,11 @@ DIGESTS_SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_DIGEST_LOOP_SECONDS", _int, "60",
             "Pause between rounds of `paperfeed senddigests --loop`."),
     Setting("PAPERFEED_SMTP_TIMEOUT", _int, "30", "Seconds before an SMTP operation times out."),
+    Setting("PAPERFEED_DIGEST_MAILS_PER_ADDRESS", parse_rate, "3/day",
+            "Most confirmation and manage-link e-mails the subscribe form sends to one address; "
+            "more requests get the same answer but no e-mail, so the form cannot flood an inbox."),
+    Setting("PAPERFEED_DIGEST_SUBSCRIBE_PER_IP", parse_rate, "20/hour",
+            "Most subscribe requests from one IP address (over it: 429 with `Retry-After`)."),
 )
 
 API_SETTINGS: tuple[Setting, ...] = (

@@ -58,6 +58,17 @@ def _hit(scope: str, key: str, rate: Rate, now: float) -> int:
         return rows.values_list("hits", flat=True).get()
 
 
+def count(scope: str, key: str, rate: Rate, *, now: float | None = None) -> int:
+    """Count one hit of ``key`` in ``scope`` (for other apps' limits); the window's total."""
+    return _hit(scope, key, rate, time.time() if now is None else now)
+
+
+def retry_after(rate: Rate, *, now: float | None = None) -> int:
+    """Seconds until the current window of ``rate`` ends."""
+    now = time.time() if now is None else now
+    return window_start(now, rate) + rate.seconds - int(now)
+
+
 def over_limit(request: HttpRequest, action: str, *, now: float | None = None) -> Refusal | None:
     """Like :func:`check` for the IP limit, without counting a hit (for failed sign-ins,
     which are counted only once they have failed)."""
@@ -71,7 +82,7 @@ def over_limit(request: HttpRequest, action: str, *, now: float | None = None) -
 
 
 def _refusal(action: str, who: str, rate: Rate, now: float) -> Refusal:
-    retry = window_start(now, rate) + rate.seconds - int(now)
+    retry = retry_after(rate, now=now)
     return Refusal(f"Too many {_WORDS.get(action, action)} from {who} (the limit is {rate}). "
                    f"Please try again in {_duration(retry)}.", retry)
 

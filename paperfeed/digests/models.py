@@ -46,6 +46,9 @@ class Subscriber(models.Model):
         related_name="digest_subscriptions",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Link e-mails (confirm / manage) sent in the current window, for the per-address limit.
+    link_mail_window = models.BigIntegerField(default=0)
+    link_mails = models.PositiveSmallIntegerField(default=0)
 
     cadence = models.CharField(max_length=8, choices=Cadence.choices, default=Cadence.DAILY)
     weekday = models.PositiveSmallIntegerField(

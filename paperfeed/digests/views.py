@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from django.conf import settings
 from django.db import transaction
@@ -13,10 +14,12 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from paperfeed.community import ratelimit
 from paperfeed.digests import tokens
 from paperfeed.digests.emails import absolute, make_message, subscriber_links
 from paperfeed.digests.forms import PreferencesForm, SubscribeForm
 from paperfeed.digests.models import Delivery, Subscriber
+from paperfeed.lib.rates import window_start
 
 log = logging.getLogger("paperfeed.digests")
 Status = Subscriber.Status
@@ -37,18 +40,45 @@ def _send_subscribe_mail(request: HttpRequest, subscriber: Subscriber) -> None:
     make_message(name, context, subscriber.email).send(fail_silently=False)
 
 
+def _may_mail(subscriber: Subscriber) -> bool:
+    """Count one link e-mail to this address, unless its window's allowance is spent."""
+    rate = settings.DIGESTS["MAILS_PER_ADDRESS"]
+    window = window_start(time.time(), rate)
+    with transaction.atomic():
+        row = Subscriber.objects.select_for_update().values(
+            "link_mail_window", "link_mails").get(pk=subscriber.pk)
+        sent = row["link_mails"] if row["link_mail_window"] == window else 0
+        if sent >= rate.limit:
+            return False
+        Subscriber.objects.filter(pk=subscriber.pk).update(link_mail_window=window,
+                                                           link_mails=sent + 1)
+    return True
+
+
 @require_http_methods(["GET", "POST"])
 def subscribe(request: HttpRequest) -> HttpResponse:
     form = SubscribeForm(request.POST or None)
     if request.method == "GET" or not form.is_valid():
         return render(request, "digests/subscribe.html", {"form": form},
                       status=400 if request.method == "POST" else 200)
+    per_ip = settings.DIGESTS["SUBSCRIBE_PER_IP"]
+    if ratelimit.count("subscribe:ip", ratelimit.client_ip(request), per_ip) > per_ip.limit:
+        wait = ratelimit.retry_after(per_ip)
+        response = render(request, "digests/subscribe.html",
+                          {"form": form, "too_many": True, "rate": per_ip}, status=429)
+        response["Retry-After"] = str(wait)
+        return response
     email = form.cleaned_data["email"]
     subscriber, _ = Subscriber.objects.get_or_create(email=email)
     if subscriber.status != Status.ACTIVE and subscriber.status != Status.PENDING:
         # Coming back after unsubscribing or a bounce: confirm the address again.
         Subscriber.objects.filter(pk=subscriber.pk).update(status=Status.PENDING)
         subscriber.status = Status.PENDING
+    if not _may_mail(subscriber):
+        # The same page as when mail went out: it must not tell strangers anything.
+        log.info("not sending another link to %s today (PAPERFEED_DIGEST_MAILS_PER_ADDRESS)",
+                 email)
+        return render(request, "digests/check_inbox.html", {"email": email})
     try:
         _send_subscribe_mail(request, subscriber)
     except OSError as exc:  # smtplib errors are OSErrors; the address is kept, nothing lost

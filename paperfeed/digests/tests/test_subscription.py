@@ -14,6 +14,7 @@ from django.urls import reverse
 from paperfeed.digests import tokens
 from paperfeed.digests.models import Delivery, Subscriber
 from paperfeed.digests.tests.factories import make_subscriber
+from paperfeed.lib.rates import parse_rate
 
 pytestmark = pytest.mark.django_db
 NOW = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.UTC)
@@ -68,6 +69,32 @@ def test_subscribing_an_address_twice_sends_the_manage_link_and_tells_no_one(cli
     [mail] = smtp_server.messages_to("ada@example.org")
     assert "/digest/manage/" in _link_in(mail)
     assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
+
+
+def test_the_form_cannot_flood_one_inbox(client, smtp_server, settings, frozen):
+    settings.DIGESTS = {**settings.DIGESTS, "MAILS_PER_ADDRESS": parse_rate("2/day")}
+    for _ in range(4):
+        response = client.post(reverse("digests:subscribe"), {"email": "victim@example.org"})
+        assert b"Check your inbox" in response.content  # the same answer every time
+    assert len(smtp_server.messages_to("victim@example.org")) == 2
+    frozen.shift(dt.timedelta(days=1))  # a new day, a new allowance
+    client.post(reverse("digests:subscribe"), {"email": "victim@example.org"})
+    assert len(smtp_server.messages_to("victim@example.org")) == 3
+
+
+def test_one_address_cannot_subscribe_the_world(client, smtp_server, settings):
+    settings.DIGESTS = {**settings.DIGESTS, "SUBSCRIBE_PER_IP": parse_rate("3/hour")}
+    for n in range(3):
+        assert client.post(reverse("digests:subscribe"), {"email": f"a{n}@example.org"},
+                           REMOTE_ADDR="10.0.0.9").status_code == 200
+    refused = client.post(reverse("digests:subscribe"), {"email": "a3@example.org"},
+                          REMOTE_ADDR="10.0.0.9")
+    assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 3600
+    assert b"Too many subscribe requests" in refused.content
+    assert not Subscriber.objects.filter(email="a3@example.org").exists()
+    assert client.post(reverse("digests:subscribe"), {"email": "a3@example.org"},
+                       REMOTE_ADDR="10.0.0.10").status_code == 200  # another network is fine
 
 
 def test_a_bad_address_gets_a_clear_error(client):
