@@ -41,7 +41,7 @@ def test_serve_migrates_loads_the_demo_corpus_and_serves(tmp_path):
     server = subprocess.Popen([paperfeed, "serve", "--port", str(port)], env=env,
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 240  # the first start also embeds 389 abstracts
         while True:
             try:
                 with urllib.request.urlopen(f"http://127.0.0.1:{port}/papers/all", timeout=5) as response:
@@ -54,8 +54,13 @@ def test_serve_migrates_loads_the_demo_corpus_and_serves(tmp_path):
         assert "389 papers" in html
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/static/paperfeed/site.css") as response:
             assert b"prefers-color-scheme: dark" in response.read()
+        semantic = f"http://127.0.0.1:{port}/api/v1/search?q=robots+that+learn+to+walk&mode=semantic"
+        with urllib.request.urlopen(semantic) as response:
+            found = json.load(response)
+        assert found["mode"] == "semantic" and len(found["results"]) == 20
     finally:
         server.terminate()
         output = server.communicate(timeout=30)[0]
     assert "Loaded the demo corpus: fetched 392 / new 389" in output
+    assert "Embedded 389 papers." in output
     assert (tmp_path / "paperfeed.sqlite3").exists()

@@ -23,16 +23,26 @@ class Command(BaseCommand):
         parser.add_argument("--threads", type=int, default=8)
         parser.add_argument("--no-demo", action="store_true",
                             help="don't load the demo corpus into an empty database")
+        parser.add_argument("--no-embed", action="store_true",
+                            help="don't compute embeddings for a freshly loaded demo corpus "
+                                 "(semantic search and related papers then wait for "
+                                 "`paperfeed embed`)")
         parser.add_argument("--dev", action="store_true",
                             help="use Django's auto-reloading development server instead")
 
-    def handle(self, *args, host: str, port: int, threads: int, no_demo: bool, dev: bool, **options):
+    def handle(self, *args, host: str, port: int, threads: int, no_demo: bool, no_embed: bool,
+               dev: bool, **options):
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo and not Paper.objects.exists():
             from paperfeed.sources.demo import load_demo_corpus
 
             stats = load_demo_corpus()
             self.stdout.write(f"Loaded the demo corpus: {stats.summary()}")
+            if not no_embed:
+                # Once, before serving (a few hundred abstracts: well under a minute), so
+                # semantic search, related papers and recommendations work from the start.
+                self.stdout.write("Computing embeddings for the demo corpus (once):")
+                call_command("embed", stdout=self.stdout, stderr=self.stderr)
         where = settings.DATABASES["default"]["NAME"]
         self.stdout.write(f"{Paper.objects.count()} papers in {where}")
         self.stdout.write(f"paperfeed is running at http://{host}:{port}/papers — Ctrl+C to stop")

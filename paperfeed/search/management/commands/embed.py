@@ -29,7 +29,15 @@ class Command(BaseCommand):
         def stop(signum, frame):
             self.stopping = True
 
-        signal.signal(signal.SIGTERM, stop)
+        # Finish the batch in hand on SIGTERM; the caller's handler is back afterwards
+        # (``paperfeed serve`` runs this command first and must still stop on SIGTERM).
+        previous = signal.signal(signal.SIGTERM, stop)
+        try:
+            self._run(batch, limit, loop, interval)
+        finally:
+            signal.signal(signal.SIGTERM, previous)
+
+    def _run(self, batch: int, limit: int | None, loop: bool, interval: float) -> None:
         engine = get_engine()
         while True:
             todo = pending_embeddings(engine.model_name).count()
