@@ -24,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from paperfeed.lib.benchmarks import DOC, peak_rss_mb, write_section
+from paperfeed.search.vectors import EXPANSION_SEARCH
 
 NAME = "search"
 HELP = "Search latency (1-3 word queries per mode), build time, index size and RSS at N papers."
@@ -42,6 +43,11 @@ def add_arguments(parser) -> None:
     parser.add_argument("--sets", default="scifact,nfcorpus",
                         help="which real abstract sets to resample (comma-separated)")
     parser.add_argument("--cache-dir", help="embedding cache shared with `eval beir`")
+    parser.add_argument("--recall-queries", type=int, default=200,
+                        help="real queries for HNSW recall against exact search")
+    parser.add_argument("--recall-only", action="store_true",
+                        help="build only the vector index and measure its recall (and latency) "
+                             "against exact search; writes its own section")
     parser.add_argument("--doc", default=str(DOC), help="markdown file to write the figures to")
     parser.add_argument("--measure-only", action="store_true", help=argparse_hidden())
 
@@ -68,8 +74,8 @@ def _build(options: dict, directory: Path, built: dict, say) -> dict:
     sets = tuple(options["sets"].split(","))
     pool = benchcorpus.load_pool(SHARED, with_vectors=dense, cache_dir=options["cache_dir"],
                                  abstracts_limit=options["abstracts_limit"], sets=sets, say=say)
-    if "keyword_build_s" not in built:
-        built.update(papers=n, abstracts=len(pool.abstracts), sets=list(sets))
+    built.update(papers=n, abstracts=len(pool.abstracts), sets=list(sets))
+    if "keyword_build_s" not in built and not options["recall_only"]:
         started = time.monotonic()
         KeywordIndex(directory / "search" / "keyword").upsert(
             benchcorpus.documents(pool, n), threads=2, heap=400_000_000)
@@ -77,7 +83,7 @@ def _build(options: dict, directory: Path, built: dict, say) -> dict:
         built["keyword_mb"] = _size_mb(directory / "search" / "keyword")
         say(f"keyword index: {built['keyword_build_s']:.0f} s, {built['keyword_mb']:.0f} MB")
         _save(directory, built)
-    if "fts5_build_s" not in built:
+    if "fts5_build_s" not in built and not options["recall_only"]:
         started = time.monotonic()
         _build_fts5(directory / "fts5.sqlite3", benchcorpus.documents(pool, n))
         built["fts5_build_s"] = time.monotonic() - started
@@ -91,10 +97,82 @@ def _build(options: dict, directory: Path, built: dict, say) -> dict:
         built["vector_build_s"] = time.monotonic() - started
         built["vector_mb"] = _size_mb(directory / "search" / "vectors")
         say(f"vector index: {built['vector_build_s']:.0f} s, {built['vector_mb']:.0f} MB")
+        built.pop("recall", None)
+        _save(directory, built)
+    if dense and "recall" not in built:
+        built["recall"] = _recall(options, directory, pool, say)
     built["dense"] = dense
     built["build_peak_rss_mb"] = max(built.get("build_peak_rss_mb", 0), peak_rss_mb())
     _save(directory, built)
     return built
+
+
+RECALL_K = 20
+RECALL_EFS = (EXPANSION_SEARCH, 2 * EXPANSION_SEARCH, 4 * EXPANSION_SEARCH)
+
+
+def _real_queries(sets: tuple[str, ...], count: int, seed: int = 13) -> list[str]:
+    """``count`` real questions from the BEIR sets' query files (the users' side of search)."""
+    from paperfeed.conftest import SHARED
+
+    texts = []
+    for name in sets:
+        path = SHARED / "bench" / name / "queries.jsonl"
+        if path.exists():
+            texts += [json.loads(line)["text"] for line in path.read_text().splitlines() if line]
+    rng = np.random.default_rng(seed)
+    return [texts[i] for i in sorted(rng.choice(len(texts), min(count, len(texts)), replace=False))]
+
+
+def _exact_top(queries: np.ndarray, batches, k: int) -> np.ndarray:
+    """Ids of the exact ``k`` nearest by cosine (best first), streaming the vectors."""
+    best_ids = np.zeros((len(queries), 0), dtype=np.uint64)
+    best = np.zeros((len(queries), 0), dtype=np.float32)
+    for ids, vectors in batches:
+        scores = np.hstack([best, queries @ vectors.T])
+        pool_ids = np.hstack([best_ids, np.broadcast_to(ids, (len(queries), len(ids)))])
+        keep = np.argpartition(-scores, min(k, scores.shape[1] - 1), axis=1)[:, :k]
+        best = np.take_along_axis(scores, keep, axis=1)
+        best_ids = np.take_along_axis(pool_ids, keep, axis=1)
+    order = np.argsort(-best, axis=1)  # best first
+    return np.take_along_axis(best_ids, order, axis=1)
+
+
+def _recall(options: dict, directory: Path, pool, say) -> dict:
+    """Recall@10/@20 of the HNSW index against exact search over the same vectors.
+
+    The queries are real questions (the BEIR sets' query files) embedded with the site's
+    model; "exact" is a brute-force cosine scan of the same float32 vectors the index was
+    built from, so the figure includes what f16 storage and the graph search lose.
+    """
+    from paperfeed.search import benchcorpus, embeddings
+    from paperfeed.search.evaluation import _cached_vectors
+    from paperfeed.search.vectors import VectorIndex
+
+    texts = _real_queries(tuple(options["sets"].split(",")), options["recall_queries"])
+    queries = _cached_vectors(texts, embeddings.configured_model(), options["cache_dir"], say)
+    queries = (queries / np.linalg.norm(queries, axis=1, keepdims=True)).astype(np.float32)
+    started = time.monotonic()
+    exact = _exact_top(queries, benchcorpus.vectors(pool, options["papers"]), RECALL_K)
+    say(f"exact top-{RECALL_K} of {len(queries)} queries: {time.monotonic() - started:.0f} s")
+    index = VectorIndex(directory / "search" / "vectors").reader()
+    found: dict = {"queries": len(queries)}
+    for ef in RECALL_EFS:
+        index.expansion_search = ef
+        hits, times = [], []
+        for vector in queries:
+            started = time.perf_counter()
+            hits.append(index.search(vector, RECALL_K).keys)
+            times.append(time.perf_counter() - started)
+        row = {"p50_ms": float(np.percentile(times, 50) * 1000),
+               "p95_ms": float(np.percentile(times, 95) * 1000)}
+        for k in (10, RECALL_K):
+            row[f"recall@{k}"] = float(np.mean([
+                len(set(h[:k].tolist()) & set(e[:k].tolist())) / k
+                for h, e in zip(hits, exact, strict=True)]))
+        found[str(ef)] = row
+        say(f"HNSW ef={ef}: recall@10 {row['recall@10']:.3f}, recall@20 {row['recall@20']:.3f}")
+    return found
 
 
 def _save(directory: Path, built: dict) -> None:
@@ -202,6 +280,25 @@ def _markdown(built: dict, measured: dict) -> str:
     return "\n".join(lines)
 
 
+def _recall_markdown(built: dict) -> str:
+    recall = built["recall"]
+    lines = [f"### Vector search recall at {built['papers']:,} papers", "",
+             f"`paperfeed bench search --papers N --recall-only`: the usearch HNSW index "
+             f"(f16, M=16) against exact search (a brute-force cosine scan of the same float32 "
+             f"vectors), for {recall['queries']} real questions from the BEIR query files "
+             f"embedded with the site's model. Latency is the vector search alone (embedding "
+             f"the query adds ~25 ms). Vectors are mixtures of two of {built['abstracts']:,} real "
+             f"abstracts' embeddings plus noise, like the latency benchmark's.", "",
+             "| expansion_search | recall@10 | recall@20 | p50 ms | p95 ms |",
+             "|---|---|---|---|---|"]
+    for ef in RECALL_EFS:
+        row = recall[str(ef)]
+        site = " (the site's)" if ef == EXPANSION_SEARCH else ""
+        lines.append(f"| {ef}{site} | {row['recall@10']:.3f} | {row['recall@20']:.3f} | "
+                     f"{row['p50_ms']:.2f} | {row['p95_ms']:.2f} |")
+    return "\n".join(lines)
+
+
 def run(options: dict, stdout) -> int:
     from django.conf import settings
 
@@ -225,6 +322,11 @@ def run(options: dict, stdout) -> int:
         built = {}
     directory.mkdir(parents=True, exist_ok=True)
     built = _build(options, directory, built, say)
+    if options["recall_only"]:
+        markdown = _recall_markdown(built)
+        write_section("search-recall", markdown, Path(options["doc"]))
+        stdout.write(markdown)
+        return 0
     argv = [sys.executable, "-m", "paperfeed.cli", "bench", "search", "--measure-only",
             "--dir", str(directory), "--papers", str(options["papers"]),
             "--queries", str(options["queries"]), "--fts-queries", str(options["fts_queries"]),
@@ -237,6 +339,8 @@ def run(options: dict, stdout) -> int:
     measured = json.loads(done.stdout.strip().splitlines()[-1])
     markdown = _markdown(built, measured)
     write_section("search", markdown, Path(options["doc"]))
+    if built.get("recall"):
+        write_section("search-recall", _recall_markdown(built), Path(options["doc"]))
     stdout.write(markdown)
     stdout.write(json.dumps({"built": built, "measured": measured}))
     if not keep:

@@ -24,6 +24,7 @@ from usearch.index import Index
 
 # Below this many vectors an exhaustive scan is as fast as the graph and exact.
 EXACT_BELOW = 20_000
+EXPANSION_SEARCH = 64  # HNSW beam width per query (recall vs exact: docs/benchmarks.md)
 DTYPE = "f16"  # half the memory of f32; loses nothing measurable in cosine ranking
 
 
@@ -39,7 +40,7 @@ class VectorIndex:
 
     def _new(self) -> Index:
         return Index(ndim=self.ndim, metric="cos", dtype=DTYPE, connectivity=16,
-                     expansion_add=128, expansion_search=64)
+                     expansion_add=128, expansion_search=EXPANSION_SEARCH)
 
     def _file_stamp(self) -> int | None:
         try:
