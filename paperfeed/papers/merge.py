@@ -28,9 +28,7 @@ import datetime as dt
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from dataclasses import dataclass, fields
 from functools import lru_cache
 
@@ -38,6 +36,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from paperfeed.lib.text import title_key, title_slug, web_url
+from paperfeed.papers.announcing import announce
 from paperfeed.papers.bulk import (
     NewPaper,
     datetime_adapter,
@@ -49,7 +48,6 @@ from paperfeed.papers.bulk import (
 )
 from paperfeed.papers.models import Category, Paper, PaperVersion, SourceRecord
 from paperfeed.papers.records import PaperRecord, VersionRecord
-from paperfeed.papers.signals import papers_changed
 
 # Slugs that would shadow a page under /papers/ (the detail URL is /papers/<slug>).
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
@@ -299,43 +297,8 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
         touched = sorted({paper.pk for _, paper, _ in pending})
         if touched:
             # After commit: listeners (search indexing, ...) must only see committed rows.
-            transaction.on_commit(lambda: _announce(touched))
+            transaction.on_commit(lambda: announce(touched))
     return stats
-
-
-# The paper ids a ``changes_announced_in_bulk`` block holds back, or None outside one.
-_held: ContextVar[list[int] | None] = ContextVar("paperfeed_held_changes", default=None)
-BULK_ANNOUNCE_EVERY = 10_000
-
-
-def _announce(paper_ids: list[int]) -> None:
-    held = _held.get()
-    if held is None:
-        papers_changed.send(sender=Paper, paper_ids=paper_ids)
-        return
-    held.extend(paper_ids)
-    if len(held) >= BULK_ANNOUNCE_EVERY:
-        papers_changed.send(sender=Paper, paper_ids=sorted(set(held)))
-        held.clear()
-
-
-@contextmanager
-def changes_announced_in_bulk() -> Iterator[None]:
-    """Within this block, send ``papers_changed`` once per ~10,000 papers, not per batch.
-
-    For bulk imports: the keyword index commits once per signal, and a commit per
-    2,000-paper batch cost as much as the whole merge. Batches still commit one by one;
-    listeners hear about committed papers a little later, and at the latest when the
-    block ends (also when it ends with an error, for the batches that did commit).
-    """
-    token = _held.set([])
-    try:
-        yield
-    finally:
-        held = _held.get()
-        _held.reset(token)
-        if held:
-            papers_changed.send(sender=Paper, paper_ids=sorted(set(held)))
 
 
 def _save_relations(

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.papers.merge import MergeStats, apply_records, changes_announced_in_bulk
+from paperfeed.papers.announcing import changes_announced_in_bulk
+from paperfeed.papers.merge import MergeStats, apply_records
 from paperfeed.papers.records import PaperRecord, VersionRecord
 from paperfeed.sources.arxiv_common import category_codes, parse_date, parse_datetime
 from paperfeed.sources.http import FormatError

@@ -14,7 +14,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from paperfeed.papers import merge
+from paperfeed.papers import announcing, merge
 from paperfeed.papers.models import Category, Paper, PaperVersion, SourceRecord
 from paperfeed.papers.records import PaperRecord, VersionRecord
 from paperfeed.papers.tests.test_merge_bulk import _real_records
@@ -166,14 +166,14 @@ def test_in_a_bulk_block_listeners_hear_of_committed_papers_in_larger_sets(
         heard.append(list(paper_ids))
 
     papers_changed.connect(listener, dispatch_uid="test-bulk-listener")
-    monkeypatch.setattr(merge, "BULK_ANNOUNCE_EVERY", 3)
+    monkeypatch.setattr(announcing, "BULK_ANNOUNCE_EVERY", 3)
     try:
-        with merge.changes_announced_in_bulk():
+        with announcing.changes_announced_in_bulk():
             for size in (2, 2, 1):
                 with django_capture_on_commit_callbacks(execute=True):
                     merge.apply_records([record() for _ in range(size)])
-            assert [len(ids) for ids in heard] == [4]  # held until 3 or more
-        assert [len(ids) for ids in heard] == [4, 1]  # the rest when the block ends
+        # Held until 3 or more, then the rest when the block ends (which waits for them).
+        assert [len(ids) for ids in heard] == [4, 1]
         with django_capture_on_commit_callbacks(execute=True):
             merge.apply_records([record()])
         assert [len(ids) for ids in heard] == [4, 1, 1]  # outside: one signal per batch
