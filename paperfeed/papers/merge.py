@@ -230,7 +230,7 @@ def _ensure_categories(codes: set[str]) -> None:
 
 # False: create papers as model instances through the ORM, and write their rows as if
 # they could exist already. Slower; kept as the reference the bulk path is tested
-# against (tests/test_merge_bulk.py compares the two databases).
+# against (tests/test_merge_fast.py compares the two databases).
 BULK_NEW_PAPERS = True
 
 
