@@ -30,15 +30,24 @@ import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields
+from functools import lru_cache
 
-from django.db import connection, transaction
-from django.db.models import DateField, DateTimeField, JSONField
+from django.db import transaction
 from django.utils import timezone
 
 from paperfeed.lib.text import title_key, title_slug, web_url
+from paperfeed.papers.announcing import announce
+from paperfeed.papers.bulk import (
+    NewPaper,
+    datetime_adapter,
+    insert_papers,
+    insert_rows,
+    objects_in,
+    update_rows,
+    values_in,
+)
 from paperfeed.papers.models import Category, Paper, PaperVersion, SourceRecord
 from paperfeed.papers.records import PaperRecord, VersionRecord
-from paperfeed.papers.signals import papers_changed
 
 # Slugs that would shadow a page under /papers/ (the detail URL is /papers/<slug>).
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
@@ -66,6 +75,10 @@ class MergeStats:
                 f"/ skipped {self.skipped}")
 
 
+# A batch asks for each record's title key three times (lookup, find, merge).
+_title_key = lru_cache(maxsize=8192)(title_key)
+
+
 def _slug_for(record: PaperRecord) -> str:
     if record.arxiv_id:
         return "arxiv-" + record.arxiv_id.replace("/", "-").replace(".", "-")
@@ -81,21 +94,20 @@ class _Batch:
             by_source[r.source].append(r.original_id)
         self.source_records: dict[tuple[str, str], SourceRecord] = {}
         for source, ids in by_source.items():
-            for sr in SourceRecord.objects.filter(source=source, original_id__in=ids):
+            for sr in objects_in(SourceRecord, "original_id", ids, "source = %s AND ", [source]):
                 self.source_records[(sr.source, sr.original_id)] = sr
         arxiv_ids = {r.arxiv_id for r in records if r.arxiv_id}
         # find() matches a title only when one side has no arXiv id: records with an
         # id need only title matches among papers without one. That keeps a bulk
         # back-fill from loading every paper that shares a title with the batch.
-        keys_any = {title_key(r.title) for r in records if not r.arxiv_id}
-        keys_unnumbered = {title_key(r.title) for r in records if r.arxiv_id} - keys_any
+        keys_any = {_title_key(r.title) for r in records if not r.arxiv_id}
+        keys_unnumbered = {_title_key(r.title) for r in records if r.arxiv_id} - keys_any
         paper_ids = {sr.paper_id for sr in self.source_records.values()}
-        papers = list(Paper.objects.filter(arxiv_id__in=arxiv_ids)) if arxiv_ids else []
+        papers = objects_in(Paper, "arxiv_id", arxiv_ids)
         if keys_any:
             papers += Paper.objects.filter(title_key__in=keys_any).exclude(
                 arxiv_id__in=arxiv_ids)
-        if keys_unnumbered:
-            papers += Paper.objects.filter(title_key__in=keys_unnumbered, arxiv_id__isnull=True)
+        papers += objects_in(Paper, "title_key", keys_unnumbered, "arxiv_id IS NULL AND ")
         missing = paper_ids - {p.pk for p in papers}
         if missing:
             papers += Paper.objects.filter(pk__in=missing)
@@ -104,11 +116,9 @@ class _Batch:
         self.by_title: dict[str, list[Paper]] = defaultdict(list)
         for p in papers:
             self.by_title[p.title_key].append(p)
-        self.slugs_taken = set(RESERVED_SLUGS) | set(
-            Paper.objects.filter(slug__in={_slug_for(r) for r in records}).values_list(
-                "slug", flat=True
-            )
-        )
+        self.slugs_taken = set(RESERVED_SLUGS) | {
+            slug for (slug,) in values_in(Paper, "slug", "slug", {_slug_for(r) for r in records})
+        }
 
     def find(self, record: PaperRecord) -> Paper | None:
         sr = self.source_records.get((record.source, record.original_id))
@@ -116,7 +126,7 @@ class _Batch:
             return self.by_pk[sr.paper_id]
         if record.arxiv_id and record.arxiv_id in self.by_arxiv:
             return self.by_arxiv[record.arxiv_id]
-        for paper in self.by_title.get(title_key(record.title), []):
+        for paper in self.by_title.get(_title_key(record.title), []):
             # Adopt a paper with no arXiv id; never merge two different arXiv ids.
             if not paper.arxiv_id or not record.arxiv_id:
                 return paper
@@ -167,7 +177,7 @@ def _merge_into(paper: Paper, record: PaperRecord) -> bool:
     newer = _is_newer(record, paper)
     if record.title and (newer or not paper.title):
         paper.title = record.title
-        paper.title_key = title_key(record.title)
+        paper.title_key = _title_key(record.title)
     if record.abstract and (newer or not paper.abstract):
         paper.abstract = record.abstract
     if record.authors and (newer or not paper.authors):
@@ -218,6 +228,18 @@ def _ensure_categories(codes: set[str]) -> None:
     Category.objects.bulk_create(missing, ignore_conflicts=True)
 
 
+# False: create papers as model instances through the ORM, and write their rows as if
+# they could exist already. Slower; kept as the reference the bulk path is tested
+# against (tests/test_merge_fast.py compares the two databases).
+BULK_NEW_PAPERS = True
+
+
+def _new_paper(slug: str, primary_category_id: str | None) -> Paper | NewPaper:
+    if BULK_NEW_PAPERS:
+        return NewPaper(slug, primary_category_id)
+    return Paper(title="", title_key="", slug=slug, primary_category_id=primary_category_id)
+
+
 def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = None) -> MergeStats:
     """Merge a batch of records in one transaction and return what happened."""
     records = list(records)
@@ -231,9 +253,9 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
             # First, so new papers can be inserted with their primary category set.
             _ensure_categories(codes)
         batch = _Batch(records)
-        new_papers: list[Paper] = []
+        new_papers: list = []
         changed: dict[int, Paper] = {}
-        pending: list[tuple[PaperRecord, Paper, str]] = []  # record, paper, content hash
+        pending: list[tuple[PaperRecord, Paper | NewPaper, str]] = []  # record, paper, hash
         for record in records:
             digest = _content_hash(record)
             known = batch.source_records.get((record.source, record.original_id))
@@ -242,9 +264,8 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
                 continue
             paper = batch.find(record)
             if paper is None:
-                paper = Paper(title="", title_key="", slug=batch.unique_slug(record),
-                              primary_category_id=record.categories[0] if record.categories
-                              else None)
+                paper = _new_paper(batch.unique_slug(record),
+                                   record.categories[0] if record.categories else None)
                 _merge_into(paper, record)
                 batch.register(paper)
                 new_papers.append(paper)
@@ -263,43 +284,54 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
                     stats.skipped += 1
             pending.append((record, paper, digest))
 
-        _insert_papers(new_papers, now)
+        if BULK_NEW_PAPERS:
+            insert_papers(new_papers, now)
+        else:
+            Paper.objects.bulk_create(new_papers)
         if changed:
             Paper.objects.bulk_update(list(changed.values()), [*_TRACKED, "updated_at"])
             # bulk_update does not run auto_now.
             Paper.objects.filter(pk__in=changed).update(updated_at=now)
-        _save_relations(pending, batch, now)
+        created = {p.pk for p in new_papers} if BULK_NEW_PAPERS else set()
+        _save_relations(pending, batch, now, created=created)
         touched = sorted({paper.pk for _, paper, _ in pending})
         if touched:
             # After commit: listeners (search indexing, ...) must only see committed rows.
-            transaction.on_commit(lambda: papers_changed.send(sender=Paper, paper_ids=touched))
+            transaction.on_commit(lambda: announce(touched))
     return stats
 
 
 def _save_relations(
-    pending: list[tuple[PaperRecord, Paper, str]], batch: _Batch, now: dt.datetime
+    pending: list[tuple[PaperRecord, Paper | NewPaper, str]], batch: _Batch, now: dt.datetime,
+    created: set[int],
 ) -> None:
-    # Plain rows, not model instances: see _insert_rows.
-    links: list[tuple] = []
-    # Keyed so that a record repeated inside one batch (a cross-listed paper appears
-    # in several listings) leaves one provenance row, the last one's.
+    """Categories, versions and provenance of the batch's papers (``created``: new pks).
+
+    Rows of papers this batch created cannot exist yet, so they are deduplicated here
+    and written without conflict handling (COPY on PostgreSQL); rows of older papers
+    may exist and are inserted with ``ON CONFLICT DO NOTHING``.
+    """
+    # Dicts as ordered sets, keyed so a record repeated inside one batch (a cross-listed
+    # paper appears in several listings) leaves one row, the last one's provenance.
+    links: dict[tuple[int, str], None] = {}
     new_sources: dict[tuple[str, str], tuple] = {}
     updated_sources: list[SourceRecord] = []
-    fetched_at = _db_datetime(now)
+    db_datetime = datetime_adapter()
+    fetched_at = db_datetime(now)
     # (paper pk, version) -> [submitted_at, size, title, abstract]: the first record's
     # metadata, the last record's texts.
     versions: dict[tuple[int, int], list] = {}
     texts: dict[tuple[int, int], tuple[str, str]] = {}
-    primaries: dict[int, Paper] = {}
+    primaries: dict[int, str] = {}
     for record, paper, digest in pending:
         for code in record.categories:
-            links.append((paper.pk, code))
+            links[(paper.pk, code)] = None
         if record.categories and paper.primary_category_id is None:
             paper.primary_category_id = record.categories[0]
-            primaries[paper.pk] = paper
+            primaries[paper.pk] = paper.primary_category_id
         for v in record.versions:
             versions.setdefault((paper.pk, v.version),
-                                [_db_datetime(v.submitted_at), v.size, "", ""])
+                                [db_datetime(v.submitted_at), v.size, "", ""])
         if record.version is not None and (record.title or record.abstract):
             # Keep each version's own title and abstract, so earlier versions stay readable.
             key = (paper.pk, record.version)
@@ -311,92 +343,29 @@ def _save_relations(
                 paper.pk, record.source, record.original_id, fetched_at, digest,
                 record.upvotes, record.num_comments)
         else:
-            known.paper, known.fetched_at, known.content_hash = paper, now, digest
+            known.paper_id, known.fetched_at, known.content_hash = paper.pk, now, digest
             known.upvotes, known.num_comments = record.upvotes, record.num_comments
             updated_sources.append(known)
-    _insert_rows(Paper.categories.through, ["paper_id", "category_id"], links)
-    _insert_rows(PaperVersion, ["paper_id", "version", "submitted_at", "size", "title", "abstract"],
-                 [(pk, version, *rest) for (pk, version), rest in versions.items()])
-    if primaries:
-        Paper.objects.bulk_update(list(primaries.values()), ["primary_category"])
-    _insert_rows(SourceRecord, ["paper_id", "source", "original_id", "fetched_at",
-                                "content_hash", "upvotes", "num_comments"],
-                 list(new_sources.values()), ignore_conflicts=False)
+    _insert_split(Paper.categories.through, ["paper_id", "category_id"], list(links), created)
+    _insert_split(PaperVersion,
+                  ["paper_id", "version", "submitted_at", "size", "title", "abstract"],
+                  [(pk, version, *rest) for (pk, version), rest in versions.items()], created)
+    update_rows(Paper, ["primary_category_id"], [(c, pk) for pk, c in primaries.items()])
+    insert_rows(SourceRecord, ["paper_id", "source", "original_id", "fetched_at",
+                               "content_hash", "upvotes", "num_comments"],
+                list(new_sources.values()), on_conflict="raise")
     if updated_sources:
         SourceRecord.objects.bulk_update(
             updated_sources, ["paper", "fetched_at", "content_hash", "upvotes", "num_comments"]
         )
-    _update_version_texts(texts)
+    # The rows of new papers were inserted with their texts.
+    _update_version_texts({k: v for k, v in texts.items() if k[0] not in created})
 
 
-def _db_datetime(value: dt.datetime | None):
-    return connection.ops.adapt_datetimefield_value(value) if value is not None else None
-
-
-def _paper_columns() -> list[tuple[str, str, object]]:
-    """(attribute, column, converter) of every concrete Paper field but the id."""
-    columns = []
-    for f in Paper._meta.concrete_fields:
-        if f.primary_key:
-            continue
-        if isinstance(f, JSONField):
-            convert = json.dumps
-        elif isinstance(f, DateTimeField):
-            convert = _db_datetime
-        elif isinstance(f, DateField):
-            convert = connection.ops.adapt_datefield_value
-        else:
-            convert = None
-        columns.append((f.attname, f.column, convert))
-    return columns
-
-
-def _insert_papers(papers: list[Paper], now: dt.datetime) -> None:
-    """Insert new papers and set their pks; the bulk equivalent of ``bulk_create``.
-
-    Preparing ~35 fields per paper through the ORM was the largest cost of a bulk
-    import. The values here are the instances' own (defaults applied by ``Paper()``);
-    only JSON and dates need converting. Pks come back by slug, which is unique.
-    """
-    if not papers:
-        return
-    for paper in papers:
-        paper.created_at = paper.updated_at = now
-    columns = _paper_columns()
-    rows = [
-        tuple(convert(getattr(p, attname)) if convert and getattr(p, attname) is not None
-              else getattr(p, attname) for attname, _, convert in columns)
-        for p in papers
-    ]
-    _insert_rows(Paper, [column for _, column, _ in columns], rows, ignore_conflicts=False)
-    by_slug = {p.slug: p for p in papers}
-    slugs = list(by_slug)
-    for i in range(0, len(slugs), 500):  # SQLite caps the parameters of one query
-        for pk, slug in Paper.objects.filter(slug__in=slugs[i:i + 500]).values_list("pk", "slug"):
-            paper = by_slug[slug]
-            paper.pk = pk
-            paper._state.adding = False
-
-
-def _insert_rows(model, columns: list[str], rows: list[tuple],
-                 ignore_conflicts: bool = True) -> None:
-    """INSERT many plain rows with one prepared statement.
-
-    ``bulk_create`` builds and prepares a model instance per row; for the link, version
-    and provenance rows of a bulk import that overhead was most of the import time.
-    These rows have no defaults or signals, so plain parameters are equivalent.
-    ``ON CONFLICT DO NOTHING`` works on both SQLite (>= 3.24) and PostgreSQL.
-    """
-    if not rows:
-        return
-    quote = connection.ops.quote_name
-    sql = (f"INSERT INTO {quote(model._meta.db_table)} "
-           f"({', '.join(quote(c) for c in columns)}) "
-           f"VALUES ({', '.join(['%s'] * len(columns))})")
-    if ignore_conflicts:
-        sql += " ON CONFLICT DO NOTHING"
-    with connection.cursor() as cursor:
-        cursor.executemany(sql, rows)
+def _insert_split(model, columns: list[str], rows: list[tuple], created: set[int]) -> None:
+    """Insert rows whose first column is a paper pk: new papers' rows cannot conflict."""
+    insert_rows(model, columns, [r for r in rows if r[0] in created], on_conflict="raise")
+    insert_rows(model, columns, [r for r in rows if r[0] not in created])
 
 
 def _update_version_texts(texts: dict[tuple[int, int], tuple[str, str]]) -> None:

@@ -27,11 +27,12 @@ log = logging.getLogger("paperfeed.search")
 _FIELDS = ("id", "title", "abstract", "authors", "published_on", "feed_date", "status")
 
 
-def _keyword_doc(paper: Paper, categories: list[str]) -> KeywordDoc:
+def _keyword_doc(paper, categories: list[str]) -> KeywordDoc:
+    """``paper``: a Paper or a named row of ``_FIELDS``."""
     # Listing pages often give only the day a paper entered the feed.
     date = paper.published_on or paper.feed_date
-    day = int(date.strftime("%Y%m%d")) if date else 0
-    return KeywordDoc(id=paper.pk, title=paper.title, abstract=paper.abstract,
+    day = date.year * 10_000 + date.month * 100 + date.day if date else 0
+    return KeywordDoc(id=paper.id, title=paper.title, abstract=paper.abstract,
                       authors=list(paper.authors or []), categories=categories, day=day)
 
 
@@ -45,18 +46,19 @@ def _categories_of(ids: list[int]) -> dict[int, list[str]]:
     return found
 
 
-def _docs(papers: Iterable[Paper]) -> Iterator[KeywordDoc]:
+def _docs(papers: Iterable) -> Iterator[KeywordDoc]:
     papers = list(papers)
-    categories = _categories_of([p.pk for p in papers])
+    categories = _categories_of([p.id for p in papers])
     for paper in papers:
-        yield _keyword_doc(paper, categories.get(paper.pk, []))
+        yield _keyword_doc(paper, categories.get(paper.id, []))
 
 
 def index_papers(engine: Engine, paper_ids: list[int]) -> int:
     """Bring these papers up to date in the keyword index (hidden ones leave it)."""
-    papers = list(Paper.objects.filter(pk__in=paper_ids).only(*_FIELDS))
+    # Named rows, not instances: a bulk import sends thousands of ids at once.
+    papers = Paper.objects.filter(pk__in=paper_ids).values_list(*_FIELDS, named=True)
     visible = [p for p in papers if p.status == Paper.Status.VISIBLE]
-    gone = sorted(set(paper_ids) - {p.pk for p in visible})
+    gone = sorted(set(paper_ids) - {p.id for p in visible})
     count = engine.keyword.upsert(_docs(visible), delete_ids=gone)
     if gone:
         engine.vectors.remove(gone)
@@ -64,13 +66,17 @@ def index_papers(engine: Engine, paper_ids: list[int]) -> int:
     return count
 
 
-def _drop_stale_embeddings(papers: list[Paper], model: str) -> None:
-    hashes = {p.pk: embeddings.text_hash(embeddings.paper_text(p.title, p.abstract))
-              for p in papers}
-    stale = [pid for pid, h in PaperEmbedding.objects.filter(pk__in=hashes).values_list(
-        "paper_id", "text_hash") if hashes[pid] != h]
-    stale += list(PaperEmbedding.objects.filter(pk__in=hashes).exclude(model=model)
-                  .values_list("paper_id", flat=True))
+def _drop_stale_embeddings(papers: list, model: str) -> None:
+    """Drop embeddings of another model or of an older text (only embedded papers are hashed)."""
+    by_id = {p.id: p for p in papers}
+    stale = []
+    for pid, digest, embedded_with in PaperEmbedding.objects.filter(pk__in=by_id).values_list(
+        "paper_id", "text_hash", "model"
+    ):
+        paper = by_id[pid]
+        text = embeddings.paper_text(paper.title, paper.abstract)
+        if embedded_with != model or embeddings.text_hash(text) != digest:
+            stale.append(pid)
     if stale:
         PaperEmbedding.objects.filter(pk__in=stale).delete()
 

@@ -11,6 +11,7 @@ in a 4 GB dump neither loses the other millions nor passes unnoticed.
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import logging
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from paperfeed.papers.announcing import changes_announced_in_bulk
 from paperfeed.papers.merge import MergeStats, apply_records
 from paperfeed.papers.records import PaperRecord, VersionRecord
 from paperfeed.sources.arxiv_common import category_codes, parse_date, parse_datetime
@@ -120,8 +122,17 @@ def read_records(stream: IO[bytes], result: KaggleResult, *, name: str = "snapsh
 def ingest_stream(stream: IO[bytes], *, name: str = "snapshot", batch_size: int = 2000,
                   on_line: Callable[[int], None] | None = None) -> KaggleResult:
     result = KaggleResult()
-    for batch in batched(read_records(stream, result, name=name, on_line=on_line), batch_size):
-        result.stats.add(apply_records(batch))
+    records = read_records(stream, result, name=name, on_line=on_line)
+    # The import allocates millions of short-lived objects, and every full collection
+    # would also walk all of Django's long-lived ones: set those aside meanwhile
+    # (measured: ~15% of a first import's time).
+    gc.freeze()
+    try:
+        with changes_announced_in_bulk():
+            for batch in batched(records, batch_size):
+                result.stats.add(apply_records(batch))
+    finally:
+        gc.unfreeze()
     return result
 
 
