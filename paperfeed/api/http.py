@@ -263,7 +263,9 @@ MAX_BODY_BYTES = 64 * 1024
 def json_body(request: HttpRequest) -> dict:
     """The request's JSON object (an empty body is ``{}``); anything else is a clear 400."""
     length = request.META.get("CONTENT_LENGTH") or "0"
-    if not length.isdigit() or int(length) > MAX_BODY_BYTES:
+    if not length.isdigit():
+        raise ApiError(400, "The Content-Length header is not a number.")
+    if int(length) > MAX_BODY_BYTES:
         raise ApiError(413, f"The request body is larger than {MAX_BODY_BYTES // 1024} KiB.")
     raw = request.body
     if not raw.strip():
