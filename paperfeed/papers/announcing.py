@@ -8,6 +8,14 @@ collected and sent once per ``BULK_ANNOUNCE_EVERY`` papers, from one background
 thread, so indexing one set overlaps merging the next (tantivy releases the GIL while
 it indexes). The block waits for that thread before it ends, also when it ends with an
 error, so every committed paper has been announced when the import returns.
+
+A back-fill of millions can instead defer all of it: inside
+``changes_announced_in_bulk(deferred=True)`` nothing is sent per batch, and at the end
+one ``papers_changed_since`` asks listeners to catch up on every paper changed since the
+block began (the search index then takes them in one pass, with one writer, rather
+than a commit per 10,000 papers competing with the import for the CPU). The block's
+start is stored as a ``PendingAnnouncement`` first, so a killed import is caught up by
+the next deferred block or ``paperfeed reindex``.
 """
 
 from __future__ import annotations
@@ -15,14 +23,15 @@ from __future__ import annotations
 import logging
 import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
 from django.db import connection
+from django.utils import timezone
 
-from paperfeed.papers.models import Paper
-from paperfeed.papers.signals import papers_changed
+from paperfeed.papers.models import Paper, PendingAnnouncement
+from paperfeed.papers.signals import papers_changed, papers_changed_since
 
 log = logging.getLogger("paperfeed.papers")
 BULK_ANNOUNCE_EVERY = 10_000
@@ -65,7 +74,14 @@ class _BulkAnnouncer:
         self.thread.join()
 
 
-_bulk: ContextVar[_BulkAnnouncer | None] = ContextVar("paperfeed_bulk_announcer", default=None)
+class _Deferred:
+    """Announces nothing per batch: the end of the block catches up in one go."""
+
+    def add(self, paper_ids: list[int]) -> None:
+        pass
+
+
+_bulk: ContextVar[_BulkAnnouncer | _Deferred | None] = ContextVar("paperfeed_bulk_announcer", default=None)
 
 
 def announce(paper_ids: list[int]) -> None:
@@ -78,8 +94,18 @@ def announce(paper_ids: list[int]) -> None:
 
 
 @contextmanager
-def changes_announced_in_bulk() -> Iterator[None]:
-    """Within this block, send ``papers_changed`` per ~10,000 papers, in the background."""
+def changes_announced_in_bulk(*, deferred: bool = False, label: str = "",
+                              progress: Callable[[int, int], None] | None = None
+                              ) -> Iterator[None]:
+    """Within this block, send ``papers_changed`` per ~10,000 papers, in the background.
+
+    ``deferred``: send nothing until the block ends, then one ``papers_changed_since``
+    (with ``progress``); if the block fails, the pending announcement stays for later.
+    """
+    if deferred:
+        with _deferred(label, progress):
+            yield
+        return
     bulk = _BulkAnnouncer()
     token = _bulk.set(bulk)
     try:
@@ -89,3 +115,38 @@ def changes_announced_in_bulk() -> Iterator[None]:
         bulk.close()
     if bulk.errors:
         raise bulk.errors[0]
+
+
+@contextmanager
+def _deferred(label: str, progress: Callable[[int, int], None] | None) -> Iterator[None]:
+    pending = PendingAnnouncement.objects.create(since=timezone.now(), label=label[:300])
+    token = _bulk.set(_Deferred())
+    try:
+        yield
+    except BaseException:
+        log.warning("the import stopped before its changes were announced; the next bulk "
+                    "import or `paperfeed reindex` catches up")
+        raise
+    finally:
+        _bulk.reset(token)
+    announce_pending(progress=progress, own=pending)
+
+
+def announce_pending(*, progress: Callable[[int, int], None] | None = None,
+                     own: PendingAnnouncement | None = None) -> bool:
+    """Announce every change since the oldest pending bulk block; False if none was left.
+
+    Pending rows as old as ``own`` or older are covered by this announcement and
+    deleted with it: they are blocks that were killed, or that still run and will
+    announce their later changes themselves when they end.
+    """
+    rows = list(PendingAnnouncement.objects.all())
+    if own is not None and own not in rows:
+        rows.append(own)  # covered by someone else meanwhile: still ours to announce
+    if not rows:
+        return False
+    since = min(row.since for row in rows)
+    newest = own.since if own is not None else max(row.since for row in rows)
+    papers_changed_since.send(sender=Paper, since=since, progress=progress)
+    PendingAnnouncement.objects.filter(since__lte=newest).delete()
+    return True

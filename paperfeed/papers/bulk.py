@@ -15,9 +15,9 @@ kept PostgreSQL at half of SQLite's rate. SQLite runs in-process, where a prepar
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Callable, Iterable
 
+import orjson
 from django.conf import settings
 from django.db import connection
 from django.db.models import DateField, DateTimeField, JSONField
@@ -39,10 +39,14 @@ def datetime_adapter() -> Callable[[dt.datetime | None], object]:
     if connection.vendor != "sqlite" or not settings.USE_TZ:
         return lambda value: adapt(value) if value is not None else None
     tz = connection.timezone
+    utc = tz.utcoffset(None) == dt.timedelta(0) if isinstance(tz, dt.timezone) else (
+        str(tz) == "UTC")
 
     def adapt_for_sqlite(value: dt.datetime | None) -> str | None:
         if value is None:
             return None
+        if value.tzinfo is dt.UTC and utc:  # what sources give, and the usual setting
+            return str(value.replace(tzinfo=None))
         if value.utcoffset() is not None:
             value = value.astimezone(tz).replace(tzinfo=None)
         return str(value)
@@ -78,6 +82,10 @@ class NewPaper:
 _DEFAULTS: dict[str, object] = {}
 
 
+def _json_text(value: object) -> str:
+    return orjson.dumps(value).decode()
+
+
 def _paper_columns() -> tuple[list[str], list[str], list[tuple[int, object]]]:
     """Every concrete Paper field but the id: attnames, columns, converters by index."""
     attnames, columns, converters = [], [], []
@@ -85,7 +93,8 @@ def _paper_columns() -> tuple[list[str], list[str], list[tuple[int, object]]]:
         if f.primary_key:
             continue
         if isinstance(f, JSONField):
-            converters.append((len(attnames), json.dumps))
+            # What JSONField writes, as compact JSON (orjson: several times faster).
+            converters.append((len(attnames), _json_text))
         elif isinstance(f, DateTimeField):
             converters.append((len(attnames), datetime_adapter()))
         elif isinstance(f, DateField):
@@ -173,10 +182,24 @@ def update_rows(model, set_columns: list[str], rows: list) -> None:
 
 def _in_query(model, select: str, column: str, count: int, where: str) -> str:
     quote = connection.ops.quote_name
-    return (
-        f"SELECT {select} FROM {quote(model._meta.db_table)} WHERE {where}"
-        f"{quote(column)} IN ({', '.join(['%s'] * count)})"
-    )
+    if connection.vendor == "postgresql":
+        # One array parameter: psycopg parses a query with thousands of placeholders
+        # client-side on every call (3 ms per 500 values).
+        match = f"{quote(column)} = ANY(%s)"
+    else:
+        match = f"{quote(column)} IN ({', '.join(['%s'] * count)})"
+    return f"SELECT {select} FROM {quote(model._meta.db_table)} WHERE {where}{match}"
+
+
+def _in_chunks(values: Iterable) -> Iterable[tuple[int, list]]:
+    """(count, parameters) per statement: all values at once as an array on PostgreSQL."""
+    values = list(values)
+    if connection.vendor == "postgresql":
+        if values:
+            yield len(values), [values]
+        return
+    for chunk in _chunks(values, _IN_CHUNK):
+        yield len(chunk), chunk
 
 
 def objects_in(model, column: str, values: Iterable, where: str = "", params=()) -> list:
@@ -186,17 +209,17 @@ def objects_in(model, column: str, values: Iterable, where: str = "", params=())
     field's lookup machinery; these values are plain strings already.
     """
     found: list = []
-    for chunk in _chunks(list(values), _IN_CHUNK):
-        sql = _in_query(model, "*", column, len(chunk), where)
-        found += model.objects.raw(sql, [*params, *chunk])
+    for count, chunk in _in_chunks(values):
+        found += model.objects.raw(_in_query(model, "*", column, count, where),
+                                   [*params, *chunk])
     return found
 
 
 def values_in(model, select: str, column: str, values: Iterable) -> list[tuple]:
     """Rows of ``select`` whose ``column`` is one of ``values`` (see ``objects_in``)."""
     rows: list[tuple] = []
-    for chunk in _chunks(list(values), _IN_CHUNK):
+    for count, chunk in _in_chunks(values):
         with connection.cursor() as cursor:
-            cursor.execute(_in_query(model, select, column, len(chunk), ""), chunk)
+            cursor.execute(_in_query(model, select, column, count, ""), chunk)
             rows += cursor.fetchall()
     return rows

@@ -25,11 +25,9 @@ transaction, so a failure leaves nothing half-written.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import json
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from functools import lru_cache
 
 from django.db import transaction
@@ -47,7 +45,7 @@ from paperfeed.papers.bulk import (
     values_in,
 )
 from paperfeed.papers.models import Category, Paper, PaperVersion, SourceRecord
-from paperfeed.papers.records import PaperRecord, VersionRecord
+from paperfeed.papers.records import PaperRecord
 
 # Slugs that would shadow a page under /papers/ (the detail URL is /papers/<slug>).
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
@@ -112,6 +110,8 @@ class _Batch:
         if missing:
             papers += Paper.objects.filter(pk__in=missing)
         self.by_pk = {p.pk: p for p in papers}
+        # What each stored paper said before this batch: a version it supersedes gets it.
+        self.original = {p.pk: (p.latest_version, p.title, p.abstract) for p in papers}
         self.by_arxiv = {p.arxiv_id: p for p in papers if p.arxiv_id}
         self.by_title: dict[str, list[Paper]] = defaultdict(list)
         for p in papers:
@@ -149,31 +149,15 @@ class _Batch:
         return slug
 
 
-_RECORD_FIELDS = tuple(f.name for f in fields(PaperRecord))
-_VERSION_FIELDS = tuple(f.name for f in fields(VersionRecord))
-
-
-def _content_hash(record: PaperRecord) -> str:
-    """``record.content_hash()``, several times faster: the same digest without ``asdict``.
-
-    ``asdict`` deep-copies every field, which dominated bulk imports; the payload built
-    here serialises to exactly the same JSON (tests/test_merge.py checks they agree).
-    """
-    payload = {name: getattr(record, name) for name in _RECORD_FIELDS}
-    payload["versions"] = [{n: getattr(v, n) for n in _VERSION_FIELDS} for v in record.versions]
-    text = json.dumps(payload, sort_keys=True, default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode()).hexdigest()[:32]
-
-
 def _is_newer(record: PaperRecord, paper: Paper) -> bool:
     if record.version is None:
         return False
     return paper.latest_version is None or record.version >= paper.latest_version
 
 
-def _merge_into(paper: Paper, record: PaperRecord) -> bool:
-    """Apply ``record`` to ``paper`` in memory; True if anything changed."""
-    before = {f: getattr(paper, f) for f in _TRACKED}
+def _merge_into(paper: Paper | NewPaper, record: PaperRecord, *, track: bool = True) -> bool:
+    """Apply ``record`` to ``paper`` in memory; True if anything changed (if ``track``)."""
+    before = {f: getattr(paper, f) for f in _TRACKED} if track else {}
     newer = _is_newer(record, paper)
     if record.title and (newer or not paper.title):
         paper.title = record.title
@@ -206,7 +190,7 @@ def _merge_into(paper: Paper, record: PaperRecord) -> bool:
         paper.ai_keywords = list(record.ai_keywords)
     if record.github_stars is not None:
         paper.github_stars = record.github_stars
-    return any(getattr(paper, f) != v for f, v in before.items())
+    return track and any(getattr(paper, f) != v for f, v in before.items())
 
 
 _TRACKED = (
@@ -240,9 +224,15 @@ def _new_paper(slug: str, primary_category_id: str | None) -> Paper | NewPaper:
     return Paper(title="", title_key="", slug=slug, primary_category_id=primary_category_id)
 
 
-def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = None) -> MergeStats:
-    """Merge a batch of records in one transaction and return what happened."""
+def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = None,
+                  digests: list[str] | None = None) -> MergeStats:
+    """Merge a batch of records in one transaction and return what happened.
+
+    ``digests``: the records' ``content_hash()``, when a parsing process computed them.
+    """
     records = list(records)
+    if digests is None:
+        digests = [record.content_hash() for record in records]
     stats = MergeStats(fetched=len(records))
     if not records:
         return stats
@@ -256,8 +246,7 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
         new_papers: list = []
         changed: dict[int, Paper] = {}
         pending: list[tuple[PaperRecord, Paper | NewPaper, str]] = []  # record, paper, hash
-        for record in records:
-            digest = _content_hash(record)
+        for record, digest in zip(records, digests, strict=True):
             known = batch.source_records.get((record.source, record.original_id))
             if known is not None and known.content_hash == digest:
                 stats.skipped += 1
@@ -266,7 +255,7 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
             if paper is None:
                 paper = _new_paper(batch.unique_slug(record),
                                    record.categories[0] if record.categories else None)
-                _merge_into(paper, record)
+                _merge_into(paper, record, track=False)
                 batch.register(paper)
                 new_papers.append(paper)
                 stats.new += 1
@@ -346,6 +335,7 @@ def _save_relations(
             known.paper_id, known.fetched_at, known.content_hash = paper.pk, now, digest
             known.upvotes, known.num_comments = record.upvotes, record.num_comments
             updated_sources.append(known)
+    _store_texts_once(pending, batch, versions, texts)
     _insert_split(Paper.categories.through, ["paper_id", "category_id"], list(links), created)
     _insert_split(PaperVersion,
                   ["paper_id", "version", "submitted_at", "size", "title", "abstract"],
@@ -360,6 +350,26 @@ def _save_relations(
         )
     # The rows of new papers were inserted with their texts.
     _update_version_texts({k: v for k, v in texts.items() if k[0] not in created})
+
+
+def _store_texts_once(pending: list, batch: _Batch, versions: dict, texts: dict) -> None:
+    """Keep a version's own text only while it differs from the paper's.
+
+    The latest version's title and abstract are the paper's own, so its row stores
+    them empty (a bulk import would otherwise write every abstract twice). A version
+    that a newer one supersedes in this batch gets back the text the paper had.
+    """
+    papers = {paper.pk: paper for _, paper, _ in pending}
+    for pk, paper in papers.items():
+        latest, title, abstract = batch.original.get(pk, (None, "", ""))
+        if latest is not None and latest != paper.latest_version and (pk, latest) not in texts:
+            texts[(pk, latest)] = (title, abstract)
+            versions.setdefault((pk, latest), [None, "", "", ""])[2:] = (title, abstract)
+    for key, text in texts.items():
+        paper = papers[key[0]]
+        if key[1] == paper.latest_version and text == (paper.title, paper.abstract):
+            texts[key] = ("", "")
+            versions[key][2:] = ("", "")
 
 
 def _insert_split(model, columns: list[str], rows: list[tuple], created: set[int]) -> None:

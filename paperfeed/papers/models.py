@@ -96,7 +96,8 @@ class Paper(models.Model):
     )
     published_on = models.DateField(null=True, blank=True, db_index=True)
     updated_on = models.DateField(null=True, blank=True)
-    feed_date = models.DateField(null=True, blank=True, db_index=True)
+    # Indexed by paper_feed_idx, which starts with it.
+    feed_date = models.DateField(null=True, blank=True)
     latest_version = models.PositiveIntegerField(null=True, blank=True)
 
     # Counts from sources and counts from this site are kept apart so that a
@@ -171,10 +172,14 @@ class Paper(models.Model):
 
 
 class PaperVersion(models.Model):
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="versions")
+    # Indexed by unique_paper_version, which starts with it.
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="versions",
+                              db_index=False)
     version = models.PositiveIntegerField()
     submitted_at = models.DateTimeField(null=True, blank=True)
     size = models.CharField(max_length=32, blank=True)
+    # This version's own text; empty for the paper's latest version, whose text is the
+    # paper's title and abstract (see ``text``).
     title = models.TextField(blank=True)
     abstract = models.TextField(blank=True)
 
@@ -186,6 +191,13 @@ class PaperVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper_id} v{self.version}"
+
+    @property
+    def text(self) -> tuple[str, str]:
+        """(title, abstract) of this version, as far as any source told us."""
+        if not (self.title or self.abstract) and self.version == self.paper.latest_version:
+            return self.paper.title, self.paper.abstract
+        return self.title, self.abstract
 
 
 class Source(models.TextChoices):
@@ -216,3 +228,18 @@ class SourceRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source}:{self.original_id}"
+
+
+class PendingAnnouncement(models.Model):
+    """A bulk import whose changes have not been announced (``papers_changed_since``) yet.
+
+    Written when a deferred bulk block starts and deleted once its listeners have caught
+    up, so an import killed half-way leaves this behind and the next one (or
+    ``paperfeed reindex``) announces everything changed since then.
+    """
+
+    since = models.DateTimeField()
+    label = models.CharField(max_length=300, blank=True)
+
+    def __str__(self) -> str:
+        return f"changes since {self.since:%Y-%m-%d %H:%M:%S} ({self.label})"

@@ -6,7 +6,9 @@ class SearchConfig(AppConfig):
     verbose_name = "Search"
 
     def ready(self) -> None:
-        from paperfeed.papers.signals import papers_changed
-        from paperfeed.search.signals import index_changed_papers
+        from paperfeed.papers.signals import papers_changed, papers_changed_since
+        from paperfeed.search.signals import index_changed_papers, index_changed_since
 
         papers_changed.connect(index_changed_papers, dispatch_uid="search-index-changed-papers")
+        papers_changed_since.connect(index_changed_since,
+                                     dispatch_uid="search-index-changed-since")

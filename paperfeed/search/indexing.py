@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Callable, Iterable, Iterator
 
 import numpy as np
@@ -64,6 +65,38 @@ def index_papers(engine: Engine, paper_ids: list[int]) -> int:
         engine.vectors.remove(gone)
     _drop_stale_embeddings(visible, engine.model_name)
     return count
+
+
+def index_changed_since(engine: Engine, since, *, page: int = 5000,
+                        progress: Callable[[int, int], None] | None = None) -> int:
+    """Catch the keyword index up on every paper changed since ``since``, in one pass.
+
+    After a deferred bulk import: papers are read in pages by primary key and go to one
+    writer with one commit at the end (a commit per page would merge segments over and
+    over). If this is killed, the import's pending announcement is still stored and the
+    next catch-up starts over.
+    """
+    changed = Paper.objects.filter(updated_at__gte=since)
+    total = changed.count()
+    gone = list(changed.exclude(status=Paper.Status.VISIBLE).values_list("pk", flat=True))
+    if gone:
+        engine.vectors.remove(gone)
+
+    def docs() -> Iterator[KeywordDoc]:
+        last, done = 0, 0
+        while rows := list(changed.filter(pk__gt=last).order_by("pk")
+                           .values_list(*_FIELDS, named=True)[:page]):
+            last = rows[-1].id
+            visible = [p for p in rows if p.status == Paper.Status.VISIBLE]
+            _drop_stale_embeddings(visible, engine.model_name)
+            yield from _docs(visible)
+            done += len(rows)
+            if progress is not None:
+                progress(done, total)
+
+    threads = max(1, min(4, os.cpu_count() or 1))
+    return engine.keyword.upsert(docs(), delete_ids=gone, threads=threads,
+                                 heap=threads * 128_000_000)
 
 
 def _drop_stale_embeddings(papers: list, model: str) -> None:

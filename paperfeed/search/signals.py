@@ -18,3 +18,16 @@ def index_changed_papers(sender, paper_ids: list[int], **kwargs) -> None:
         # papers from nobody either. Say how to catch up instead.
         log.exception("could not index %d changed papers; run `paperfeed reindex`",
                       len(paper_ids))
+
+
+def index_changed_since(sender, since, progress=None, **kwargs) -> None:
+    from paperfeed.search import indexing
+    from paperfeed.search.service import get_engine
+
+    try:
+        count = indexing.index_changed_since(get_engine(), since, progress=progress)
+    except Exception:
+        log.exception("could not index the papers changed since %s; run `paperfeed reindex`",
+                      since)
+        raise
+    log.info("keyword index caught up: %d papers changed since %s", count, since)

@@ -41,8 +41,25 @@ def test_the_newest_version_wins_and_earlier_versions_are_kept():
     apply_records([v1])  # arriving late must not roll the title back
     p = Paper.objects.get()
     assert (p.title, p.abstract, p.latest_version) == ("New title", "New abstract of the paper.", 2)
-    versions = {v.version: v.title for v in PaperVersion.objects.filter(paper=p)}
-    assert versions == {1: "Old title", 2: "New title"}
+    versions = {v.version: v.text for v in PaperVersion.objects.filter(paper=p)}
+    assert versions == {1: ("Old title", "Old abstract of the paper."),
+                        2: ("New title", "New abstract of the paper.")}
+    # The latest version's text is stored once, on the paper.
+    assert PaperVersion.objects.get(paper=p, version=2).title == ""
+
+
+def test_a_newer_version_in_a_later_import_keeps_the_superseded_text():
+    apply_records([record(arxiv_id="2502.00002", original_id="a", version=1, title="First",
+                          abstract="First abstract.", versions=(VersionRecord(1),))])
+    apply_records([record(arxiv_id="2502.00002", original_id="a", version=3, title="Third",
+                          abstract="Third abstract.",
+                          versions=(VersionRecord(1), VersionRecord(2), VersionRecord(3)))])
+    p = Paper.objects.get()
+    assert (p.title, p.latest_version) == ("Third", 3)
+    versions = {v.version: v.text for v in PaperVersion.objects.filter(paper=p)}
+    assert versions == {1: ("First", "First abstract."), 2: ("", ""),
+                        3: ("Third", "Third abstract.")}
+    assert PaperVersion.objects.get(paper=p, version=3).abstract == ""
 
 
 def test_imported_upvotes_never_overwrite_local_votes():

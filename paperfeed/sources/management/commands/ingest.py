@@ -69,9 +69,17 @@ class Command(BaseCommand):
 
         kag = sub.add_parser("kaggle", help="Stream a Kaggle arXiv snapshot (.json or .json.gz).")
         kag.add_argument("file", metavar="FILE",
-                         help="a path, or a path under --base-url to stream over HTTP")
+                         help="a path (a pipe such as /dev/stdin works too), or a path "
+                              "under --base-url to stream over HTTP")
         kag.add_argument("--batch-size", type=int, default=2000)
         kag.add_argument("--no-progress", action="store_true")
+        kag.add_argument("--workers", type=int, default=None, metavar="N",
+                         help="processes that parse while this one writes (default: 1 "
+                              "with two or more cores, else 0: parse in this process)")
+        kag.add_argument("--index-while-importing", action="store_true",
+                         help="update the search index every ~10,000 papers instead of "
+                              "once at the end (new papers become searchable sooner; the "
+                              "import is slower)")
 
         for command in (oai, api, rss, hf, kag):
             command.add_argument("--base-url", metavar="URL",
@@ -146,16 +154,20 @@ class Command(BaseCommand):
 
     def _kaggle(self, options) -> tuple[MergeStats, str]:
         progress = not options["no_progress"]
+        if options["workers"] is not None and options["workers"] < 0:
+            raise CommandError("--workers must be 0 or more", returncode=2)
+        choices = {"workers": options["workers"],
+                   "index_at_end": not options["index_while_importing"]}
         if options["base_url"]:
             result = kaggle.ingest_url(options["base_url"], options["file"],
                                        batch_size=options["batch_size"],
-                                       user_agent=self.client.user_agent)
+                                       user_agent=self.client.user_agent, **choices)
         else:
             path = Path(options["file"])
-            if not path.is_file():
+            if not path.exists() or path.is_dir():
                 raise CommandError(f"{path}: no such file", returncode=2)
             result = kaggle.ingest_file(path, batch_size=options["batch_size"],
-                                        progress=progress)
+                                        progress=progress, **choices)
         extra = f" / lines {result.lines}"
         if result.errors:
             self.stdout.write(f"kaggle: {result.stats.summary()}{extra} / bad lines "
