@@ -38,3 +38,17 @@ def test_renumbered_ids_of_a_million_records_never_hit_a_real_listing(shared_dir
     with gzip.open(listings, "rt") as lines:
         real = {json.loads(line)["id"] for line in lines}
     assert not real & {bench._new_id(n) for n in range(len(real), 1_000_000)}
+
+
+def test_the_benchmark_runs_end_to_end_and_checks_the_index(shared_dir, tmp_path, monkeypatch):
+    # A small run of the real thing: a child process per backend, a fresh database,
+    # parsing workers, and the search index caught up at the end.
+    import io
+
+    monkeypatch.delenv("PAPERFEED_SEARCH_DIR", raising=False)  # the child's own, in its data dir
+    out = io.StringIO()
+    code = bench.run({"records": 300, "batch_size": 64, "backends": ["sqlite"],
+                      "shared": shared_dir, "no_write": True, "workers": 1}, out)
+    text = out.getvalue()
+    assert code == 0, text
+    assert "sqlite: import" in text and "records/s, with the search index" in text
