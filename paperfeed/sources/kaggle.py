@@ -1,8 +1,10 @@
 """Source: the Kaggle arXiv snapshot (``arxiv-metadata-oai-snapshot.json``).
 
 One JSON object per line, millions of lines (every arXiv paper), optionally gzipped.
-The file is streamed: records are parsed line by line and imported in batches of
-``batch_size`` (one transaction each), so memory stays flat whatever the file size.
+The file is streamed in chunks of ``batch_size`` lines, parsed by worker processes (or
+in this one) and imported one chunk per transaction, so memory stays flat whatever the
+file size. The search index catches up once, after the last chunk (see
+``paperfeed.papers.announcing``).
 
 A line that is not a valid record is logged with its line number and skipped; the rest
 of the file still imports and the command exits non-zero at the end, so one bad line
@@ -21,9 +23,10 @@ import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import closing
+from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
 from itertools import islice
+from multiprocessing.pool import Pool
 from pathlib import Path
 from typing import IO, Any
 
@@ -136,14 +139,27 @@ def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
         first += len(lines)
 
 
-def _parsed_chunks(stream: IO[bytes], name: str, size: int, workers: int,
-                   on_line: Callable[[int], None] | None) -> Iterator[tuple[_Parsed, int]]:
-    """``(parsed chunk, lines in it)`` in file order, parsed here or by worker processes.
+@contextmanager
+def _parsing_pool(workers: int) -> Iterator[Pool | None]:
+    """Worker processes, forked before the import starts any thread (None for none).
 
-    With workers, a reader thread hands chunks to them, at most two per worker ahead of
+    They only parse: they never touch the database (the parent's connection is not
+    theirs to use).
+    """
+    if workers < 1:
+        yield None
+        return
+    with multiprocessing.get_context("fork").Pool(workers) as pool:
+        yield pool
+
+
+def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, workers: int,
+                   on_line: Callable[[int], None] | None) -> Iterator[tuple[_Parsed, int]]:
+    """``(parsed chunk, lines in it)`` in file order, parsed here or by ``pool``.
+
+    With a pool, a reader thread hands chunks to it, at most two per worker ahead of
     the writer, so memory stays flat and a slow input (a pipe, a download) never holds
-    back chunks that have arrived. Workers are forked before any thread starts and
-    never touch the database (the parent's connection is not theirs to use).
+    back chunks that have arrived.
     """
     def read() -> Iterator[tuple[list[bytes], int]]:
         for lines, first in _chunks(stream, size):
@@ -151,50 +167,49 @@ def _parsed_chunks(stream: IO[bytes], name: str, size: int, workers: int,
                 on_line(sum(len(line) for line in lines))
             yield lines, first
 
-    if workers < 1:
+    if pool is None:
         for lines, first in read():
             yield _parse_lines(lines, first, name), len(lines)
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
-        ahead: queue.Queue = queue.Queue(maxsize=2 * workers)
-        stop = threading.Event()
+    ahead: queue.Queue = queue.Queue(maxsize=2 * workers)
+    stop = threading.Event()
 
-        def put(item) -> bool:
-            while not stop.is_set():
-                try:
-                    ahead.put(item, timeout=0.1)
-                    return True
-                except queue.Full:
-                    continue
-            return False
-
-        def reader() -> None:
+    def put(item) -> bool:
+        while not stop.is_set():
             try:
-                for lines, first in read():
-                    job = pool.apply_async(_parse_lines, (lines, first, name))
-                    if not put((job, len(lines))):
-                        return
-                put(None)
-            except BaseException as exc:  # re-raised in the writer, in file order
-                put(exc)
+                ahead.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
 
-        thread = threading.Thread(target=reader, name="kaggle-reader", daemon=True)
-        thread.start()
+    def reader() -> None:
         try:
-            while (item := ahead.get()) is not None:
-                if isinstance(item, BaseException):
-                    raise item
-                job, count = item
-                yield job.get(), count
-        finally:
-            stop.set()
-            thread.join(timeout=5)
+            for lines, first in read():
+                job = pool.apply_async(_parse_lines, (lines, first, name))
+                if not put((job, len(lines))):
+                    return
+            put(None)
+        except BaseException as exc:  # re-raised in the writer, in file order
+            put(exc)
+
+    thread = threading.Thread(target=reader, name="kaggle-reader", daemon=True)
+    thread.start()
+    try:
+        while (item := ahead.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            job, count = item
+            yield job.get(), count
+    finally:
+        stop.set()
+        thread.join(timeout=5)
 
 
 def read_records(stream: IO[bytes], result: KaggleResult, *, name: str = "snapshot"
                  ) -> Iterator[PaperRecord]:
     """Records of a snapshot stream; bad lines go to ``result.errors`` and are skipped."""
-    for (records, _, errors), count in _parsed_chunks(stream, name, 2000, 0, None):
+    for (records, _, errors), count in _parsed_chunks(stream, name, 2000, None, 0, None):
         result.lines += count
         for message in errors:
             log.error("%s (line skipped)", message)
@@ -226,15 +241,17 @@ def ingest_stream(stream: IO[bytes], *, name: str = "snapshot", batch_size: int 
     gc.freeze()
     start = time.perf_counter()
     try:
-        chunks = _parsed_chunks(stream, name, batch_size, workers, on_line)
-        with closing(chunks), changes_announced_in_bulk(deferred=index_at_end, label=name,
-                                                        progress=on_index):
-            for (records, digests, errors), count in chunks:
-                result.lines += count
-                for message in errors:
-                    log.error("%s (line skipped)", message)
-                result.errors += errors
-                result.stats.add(apply_records(records, digests=digests))
+        with _parsing_pool(workers) as pool, changes_announced_in_bulk(
+                deferred=index_at_end, label=name, progress=on_index):
+            # closing(): the reader thread stops at once if a batch fails.
+            with closing(_parsed_chunks(stream, name, batch_size, pool, workers,
+                                        on_line)) as chunks:
+                for (records, digests, errors), count in chunks:
+                    result.lines += count
+                    for message in errors:
+                        log.error("%s (line skipped)", message)
+                    result.errors += errors
+                    result.stats.add(apply_records(records, digests=digests))
             result.import_seconds = time.perf_counter() - start
     finally:
         gc.unfreeze()

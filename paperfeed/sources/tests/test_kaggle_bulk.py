@@ -66,7 +66,9 @@ def test_the_papers_are_searchable_when_the_import_returns(lines):
     assert Paper.objects.get(arxiv_id="0704.0001").pk in [pk for pk, _ in hits[0]]
 
 
-@pytest.mark.django_db(transaction=True)  # announced on commit, batch by batch
+# Announced on commit, batch by batch; serialized_rollback puts back the categories
+# that the data migration loaded, for the tests after this one.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_indexing_while_importing_gives_the_same_index(lines):
     kaggle.ingest_stream(io.BytesIO(b"".join(lines)), batch_size=50, index_at_end=False)
     assert _indexed() == 200
