@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 
 import orjson
 
@@ -20,14 +20,6 @@ class VersionRecord:
     version: int
     submitted_at: dt.datetime | None = None
     size: str = ""
-
-    def __reduce__(self):
-        # Bulk imports send records between processes. An aware datetime unpickles in
-        # ~3 µs (its tzinfo is rebuilt each time); a UTC one goes as a timestamp.
-        at = self.submitted_at
-        if at is not None and at.tzinfo is dt.UTC:
-            return _utc_version, (self.version, at.timestamp(), self.size)
-        return VersionRecord, (self.version, at, self.size)
 
 
 @dataclass(frozen=True)
@@ -61,9 +53,6 @@ class PaperRecord:
     versions: tuple[VersionRecord, ...] = ()
     extra: dict = field(default_factory=dict, hash=False, compare=False)
 
-    def __reduce__(self):
-        return _rebuild_record, (tuple(self.__dict__.values()),)
-
     def content_hash(self) -> str:
         """A digest of everything the record says, to skip records seen before unchanged.
 
@@ -74,22 +63,3 @@ class PaperRecord:
                                option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
         return hashlib.sha256(payload).hexdigest()[:32]
 
-
-_RECORD_NAMES: tuple[str, ...] = ()
-
-
-def _rebuild_record(values: tuple) -> PaperRecord:
-    """Unpickle a record without ``__init__`` (a frozen init sets fields one by one)."""
-    global _RECORD_NAMES
-    if not _RECORD_NAMES:
-        _RECORD_NAMES = tuple(f.name for f in fields(PaperRecord))
-    record = object.__new__(PaperRecord)
-    record.__dict__.update(zip(_RECORD_NAMES, values, strict=True))
-    return record
-
-
-def _utc_version(version: int, timestamp: float, size: str) -> VersionRecord:
-    record = object.__new__(VersionRecord)
-    record.__dict__.update(version=version, size=size,
-                           submitted_at=dt.datetime.fromtimestamp(timestamp, dt.UTC))
-    return record
