@@ -104,38 +104,53 @@ def _paper_columns() -> tuple[list[str], list[str], list[tuple[int, object]]]:
     return attnames, columns, converters
 
 
+class PaperRows:
+    """How a paper becomes a row: every concrete ``Paper`` field but the id, in order."""
+
+    def __init__(self) -> None:
+        self.attnames, self.columns, self.converters = _paper_columns()
+        self.slug = self.attnames.index("slug")
+        self.stamps = (self.attnames.index("created_at"), self.attnames.index("updated_at"))
+
+    def row(self, paper: NewPaper | Paper) -> list:
+        values = paper.__dict__
+        row = [values[name] for name in self.attnames]
+        for i, convert in self.converters:
+            if row[i] is not None:
+                row[i] = convert(row[i])
+        return row
+
+
 def insert_papers(papers: list[NewPaper], now: dt.datetime) -> None:
     """Insert new papers and set their pks."""
     if not papers:
         return
     for paper in papers:
         paper.created_at = paper.updated_at = now
-    attnames, columns, converters = _paper_columns()
-    rows = []
-    for paper in papers:
-        values = paper.__dict__
-        row = [values[name] for name in attnames]
-        for i, convert in converters:
-            if row[i] is not None:
-                row[i] = convert(row[i])
-        rows.append(row)
+    shape = PaperRows()
+    pks = insert_paper_rows(shape, [shape.row(paper) for paper in papers])
+    for paper, pk in zip(papers, pks, strict=True):
+        paper.pk = paper.id = pk
+
+
+def insert_paper_rows(shape: PaperRows, rows: list[list]) -> list[int]:
+    """Insert rows of new papers (``shape.row``) and return their pks, in order."""
     if connection.vendor == "postgresql":
         # Ids first, so the rows can be COPYed with them.
         with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Paper._meta.db_table, len(papers)],
+                [Paper._meta.db_table, len(rows)],
             )
-            for paper, row, (pk,) in zip(papers, rows, cursor.fetchall(), strict=True):
-                paper.pk = paper.id = pk
-                row.insert(0, pk)
-        insert_rows(Paper, ["id", *columns], rows, on_conflict="raise")
-        return
-    insert_rows(Paper, columns, rows, on_conflict="raise")
+            pks = [pk for (pk,) in cursor.fetchall()]
+        insert_rows(Paper, ["id", *shape.columns],
+                    [[pk, *row] for pk, row in zip(pks, rows, strict=True)], on_conflict="raise")
+        return pks
+    insert_rows(Paper, shape.columns, rows, on_conflict="raise")
     # Pks come back by slug, which is unique (the batch holds the write lock).
-    by_slug = {p.slug: p for p in papers}
-    for pk, slug in values_in(Paper, "id, slug", "slug", by_slug):
-        by_slug[slug].pk = by_slug[slug].id = pk
+    by_slug = {slug: pk for pk, slug in values_in(
+        Paper, "id, slug", "slug", [row[shape.slug] for row in rows])}
+    return [by_slug[row[shape.slug]] for row in rows]
 
 
 def _chunks(items: list, size: int) -> Iterable[list]:
@@ -215,11 +230,12 @@ def objects_in(model, column: str, values: Iterable, where: str = "", params=())
     return found
 
 
-def values_in(model, select: str, column: str, values: Iterable) -> list[tuple]:
+def values_in(model, select: str, column: str, values: Iterable, where: str = "",
+              params=()) -> list[tuple]:
     """Rows of ``select`` whose ``column`` is one of ``values`` (see ``objects_in``)."""
     rows: list[tuple] = []
     for count, chunk in _in_chunks(values):
         with connection.cursor() as cursor:
-            cursor.execute(_in_query(model, select, column, count, ""), chunk)
+            cursor.execute(_in_query(model, select, column, count, where), [*params, *chunk])
             rows += cursor.fetchall()
     return rows

@@ -77,7 +77,7 @@ class MergeStats:
 _title_key = lru_cache(maxsize=8192)(title_key)
 
 
-def _slug_for(record: PaperRecord) -> str:
+def slug_for(record: PaperRecord) -> str:
     if record.arxiv_id:
         return "arxiv-" + record.arxiv_id.replace("/", "-").replace(".", "-")
     return title_slug(record.title)
@@ -117,7 +117,7 @@ class _Batch:
         for p in papers:
             self.by_title[p.title_key].append(p)
         self.slugs_taken = set(RESERVED_SLUGS) | {
-            slug for (slug,) in values_in(Paper, "slug", "slug", {_slug_for(r) for r in records})
+            slug for (slug,) in values_in(Paper, "slug", "slug", {slug_for(r) for r in records})
         }
 
     def find(self, record: PaperRecord) -> Paper | None:
@@ -138,7 +138,7 @@ class _Batch:
         self.by_title[paper.title_key].append(paper)
 
     def unique_slug(self, record: PaperRecord) -> str:
-        base = _slug_for(record)
+        base = slug_for(record)
         slug, n = base, 1
         while slug in self.slugs_taken or (
             n > 1 and Paper.objects.filter(slug=slug).exists()
@@ -155,7 +155,7 @@ def _is_newer(record: PaperRecord, paper: Paper) -> bool:
     return paper.latest_version is None or record.version >= paper.latest_version
 
 
-def _merge_into(paper: Paper | NewPaper, record: PaperRecord, *, track: bool = True) -> bool:
+def merge_into(paper: Paper | NewPaper, record: PaperRecord, *, track: bool = True) -> bool:
     """Apply ``record`` to ``paper`` in memory; True if anything changed (if ``track``)."""
     before = {f: getattr(paper, f) for f in _TRACKED} if track else {}
     newer = _is_newer(record, paper)
@@ -204,7 +204,7 @@ def _earliest(a: dt.date | None, b: dt.date | None) -> dt.date | None:
     return min(filter(None, [a, b]), default=None)
 
 
-def _ensure_categories(codes: set[str]) -> None:
+def ensure_categories(codes: set[str]) -> None:
     known = set(Category.objects.filter(code__in=codes).values_list("code", flat=True))
     missing = [
         Category(code=c, name=c, archive=c.split(".")[0], active=False) for c in codes - known
@@ -234,60 +234,64 @@ def apply_records(records: Iterable[PaperRecord], *, now: dt.datetime | None = N
     if digests is None:
         digests = [record.content_hash() for record in records]
     stats = MergeStats(fetched=len(records))
-    if not records:
-        return stats
-    now = now or timezone.now()
-    with transaction.atomic():
-        codes = {c for record in records for c in record.categories}
-        if codes:
-            # First, so new papers can be inserted with their primary category set.
-            _ensure_categories(codes)
-        batch = _Batch(records)
-        new_papers: list = []
-        changed: dict[int, Paper] = {}
-        pending: list[tuple[PaperRecord, Paper | NewPaper, str]] = []  # record, paper, hash
-        for record, digest in zip(records, digests, strict=True):
-            known = batch.source_records.get((record.source, record.original_id))
-            if known is not None and known.content_hash == digest:
-                stats.skipped += 1
-                continue
-            paper = batch.find(record)
-            if paper is None:
-                paper = _new_paper(batch.unique_slug(record),
-                                   record.categories[0] if record.categories else None)
-                _merge_into(paper, record, track=False)
-                batch.register(paper)
-                new_papers.append(paper)
-                stats.new += 1
-            else:
-                is_new = paper.pk is None
-                if _merge_into(paper, record) or known is None:
-                    if is_new:
-                        # Folded into a paper this batch creates (counted once, as new),
-                        # so that fetched = new + updated + skipped.
-                        stats.skipped += 1
-                    else:
-                        changed[paper.pk] = paper
-                        stats.updated += 1
-                else:
-                    stats.skipped += 1
-            pending.append((record, paper, digest))
-
-        if BULK_NEW_PAPERS:
-            insert_papers(new_papers, now)
-        else:
-            Paper.objects.bulk_create(new_papers)
-        if changed:
-            Paper.objects.bulk_update(list(changed.values()), [*_TRACKED, "updated_at"])
-            # bulk_update does not run auto_now.
-            Paper.objects.filter(pk__in=changed).update(updated_at=now)
-        created = {p.pk for p in new_papers} if BULK_NEW_PAPERS else set()
-        _save_relations(pending, batch, now, created=created)
-        touched = sorted({paper.pk for _, paper, _ in pending})
-        if touched:
-            # After commit: listeners (search indexing, ...) must only see committed rows.
-            transaction.on_commit(lambda: announce(touched))
+    if records:
+        with transaction.atomic():
+            merge_in_transaction(records, digests, now or timezone.now(), stats)
     return stats
+
+
+def merge_in_transaction(records: list[PaperRecord], digests: list[str], now: dt.datetime,
+                         stats: MergeStats) -> None:
+    """``apply_records``' work, inside the caller's transaction; counts into ``stats``."""
+    codes = {c for record in records for c in record.categories}
+    if codes:
+        # First, so new papers can be inserted with their primary category set.
+        ensure_categories(codes)
+    batch = _Batch(records)
+    new_papers: list = []
+    changed: dict[int, Paper] = {}
+    pending: list[tuple[PaperRecord, Paper | NewPaper, str]] = []  # record, paper, hash
+    for record, digest in zip(records, digests, strict=True):
+        known = batch.source_records.get((record.source, record.original_id))
+        if known is not None and known.content_hash == digest:
+            stats.skipped += 1
+            continue
+        paper = batch.find(record)
+        if paper is None:
+            paper = _new_paper(batch.unique_slug(record),
+                               record.categories[0] if record.categories else None)
+            merge_into(paper, record, track=False)
+            batch.register(paper)
+            new_papers.append(paper)
+            stats.new += 1
+        else:
+            is_new = paper.pk is None
+            if merge_into(paper, record) or known is None:
+                if is_new:
+                    # Folded into a paper this batch creates (counted once, as new),
+                    # so that fetched = new + updated + skipped.
+                    stats.skipped += 1
+                else:
+                    changed[paper.pk] = paper
+                    stats.updated += 1
+            else:
+                stats.skipped += 1
+        pending.append((record, paper, digest))
+
+    if BULK_NEW_PAPERS:
+        insert_papers(new_papers, now)
+    else:
+        Paper.objects.bulk_create(new_papers)
+    if changed:
+        Paper.objects.bulk_update(list(changed.values()), [*_TRACKED, "updated_at"])
+        # bulk_update does not run auto_now.
+        Paper.objects.filter(pk__in=changed).update(updated_at=now)
+    created = {p.pk for p in new_papers} if BULK_NEW_PAPERS else set()
+    _save_relations(pending, batch, now, created=created)
+    touched = sorted({paper.pk for _, paper, _ in pending})
+    if touched:
+        # After commit: listeners (search indexing, ...) must only see committed rows.
+        transaction.on_commit(lambda: announce(touched))
 
 
 def _save_relations(

@@ -34,7 +34,8 @@ import orjson
 
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.papers.announcing import changes_announced_in_bulk
-from paperfeed.papers.merge import MergeStats, apply_records
+from paperfeed.papers.merge import MergeStats
+from paperfeed.papers.prepared import Prepared, Preparer, apply_prepared
 from paperfeed.papers.records import PaperRecord, VersionRecord
 from paperfeed.sources.arxiv_common import category_codes, parse_date, parse_datetime
 from paperfeed.sources.http import FormatError
@@ -111,8 +112,12 @@ class KaggleResult:
     seconds: float = 0.0  # all of it, with the search index catching up at the end
 
 
-def _parse_lines(lines: list[bytes], first: int, name: str) -> _Parsed:
-    """Records (with their content hashes) of numbered lines; bad lines become errors."""
+def _parse_lines(lines: list[bytes], first: int, name: str, *, with_index: bool = False
+                 ) -> _Parsed:
+    """Records (with their content hashes) of numbered lines; bad lines become errors.
+
+    ``with_index``: each record comes as ``(index of its line, record)``.
+    """
     records, digests, errors = [], [], []
     for number, line in enumerate(lines, first):
         if not line.strip():
@@ -124,12 +129,28 @@ def _parse_lines(lines: list[bytes], first: int, name: str) -> _Parsed:
             errors.append(str(exc) if isinstance(exc, FormatError)
                           else f"{where}: invalid JSON ({exc})")
             continue
-        records.append(record)
+        records.append((number - first, record) if with_index else record)
         digests.append(record.content_hash())
     return records, digests, errors
 
 
 _Parsed = tuple[list[PaperRecord], list[str], list[str]]
+_preparer: Preparer | None = None  # one per process: see _prepare_lines
+
+
+def _prepare_lines(lines: list[bytes], first: int, name: str
+                   ) -> tuple[list[Prepared], list[str]]:
+    """``_parse_lines``, then each record as the rows of a new paper (see ``prepared``).
+
+    A record's payload is its line's index in ``lines``, for the writer to rebuild it.
+    """
+    global _preparer
+    if _preparer is None:
+        _preparer = Preparer()
+    records, digests, errors = _parse_lines(lines, first, name, with_index=True)
+    prepare = _preparer.prepare
+    return [prepare(record, digest, index) for (index, record), digest
+            in zip(records, digests, strict=True)], errors
 
 
 def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
@@ -154,8 +175,10 @@ def _parsing_pool(workers: int) -> Iterator[Pool | None]:
 
 
 def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, workers: int,
-                   on_line: Callable[[int], None] | None) -> Iterator[tuple[_Parsed, int]]:
-    """``(parsed chunk, lines in it)`` in file order, parsed here or by ``pool``.
+                   on_line: Callable[[int], None] | None, parse: Callable[..., Any]
+                   ) -> Iterator[tuple[Any, list[bytes], int]]:
+    """``(parse(lines, first, name), lines, first)`` per chunk in file order, parsed here
+    or by ``pool``.
 
     With a pool, a reader thread hands chunks to it, at most two per worker ahead of
     the writer, so memory stays flat and a slow input (a pipe, a download) never holds
@@ -169,7 +192,7 @@ def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, w
 
     if pool is None:
         for lines, first in read():
-            yield _parse_lines(lines, first, name), len(lines)
+            yield parse(lines, first, name), lines, first
         return
     ahead: queue.Queue = queue.Queue(maxsize=2 * workers)
     stop = threading.Event()
@@ -186,8 +209,8 @@ def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, w
     def reader() -> None:
         try:
             for lines, first in read():
-                job = pool.apply_async(_parse_lines, (lines, first, name))
-                if not put((job, len(lines))):
+                job = pool.apply_async(parse, (lines, first, name))
+                if not put((job, lines, first)):
                     return
             put(None)
         except BaseException as exc:  # re-raised in the writer, in file order
@@ -199,8 +222,8 @@ def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, w
         while (item := ahead.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
-            job, count = item
-            yield job.get(), count
+            job, lines, first = item
+            yield job.get(), lines, first
     finally:
         stop.set()
         thread.join(timeout=5)
@@ -209,12 +232,22 @@ def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, w
 def read_records(stream: IO[bytes], result: KaggleResult, *, name: str = "snapshot"
                  ) -> Iterator[PaperRecord]:
     """Records of a snapshot stream; bad lines go to ``result.errors`` and are skipped."""
-    for (records, _, errors), count in _parsed_chunks(stream, name, 2000, None, 0, None):
-        result.lines += count
+    for (records, _, errors), lines, _ in _parsed_chunks(stream, name, 2000, None, 0, None,
+                                                         _parse_lines):
+        result.lines += len(lines)
         for message in errors:
             log.error("%s (line skipped)", message)
         result.errors += errors
         yield from records
+
+
+def _rebuilder(lines: list[bytes], first: int, name: str) -> Callable[[Prepared], PaperRecord]:
+    """The record of a prepared line, parsed again (for the few the fast path cannot take)."""
+    def rebuild(item: Prepared) -> PaperRecord:
+        index = item.payload
+        return row_record(orjson.loads(lines[index]), f"{name}:{first + index}")
+
+    return rebuild
 
 
 def default_workers() -> int:
@@ -245,13 +278,13 @@ def ingest_stream(stream: IO[bytes], *, name: str = "snapshot", batch_size: int 
                 deferred=index_at_end, label=name, progress=on_index):
             # closing(): the reader thread stops at once if a batch fails.
             with closing(_parsed_chunks(stream, name, batch_size, pool, workers,
-                                        on_line)) as chunks:
-                for (records, digests, errors), count in chunks:
-                    result.lines += count
+                                        on_line, _prepare_lines)) as chunks:
+                for (prepared, errors), lines, first in chunks:
+                    result.lines += len(lines)
                     for message in errors:
                         log.error("%s (line skipped)", message)
                     result.errors += errors
-                    result.stats.add(apply_records(records, digests=digests))
+                    result.stats.add(apply_prepared(prepared, _rebuilder(lines, first, name)))
             result.import_seconds = time.perf_counter() - start
     finally:
         gc.unfreeze()
