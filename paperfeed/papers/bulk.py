@@ -111,6 +111,10 @@ class PaperRows:
         self.attnames, self.columns, self.converters = _paper_columns()
         self.slug = self.attnames.index("slug")
         self.stamps = (self.attnames.index("created_at"), self.attnames.index("updated_at"))
+        # COPY text (PostgreSQL): the id, slug and timestamps first, the rest as ``tail``.
+        self.tail = [i for i in range(len(self.attnames)) if i not in (self.slug, *self.stamps)]
+        self.copy_columns = ["id", *[self.columns[i] for i in (self.slug, *self.stamps)],
+                             *[self.columns[i] for i in self.tail]]
 
     def row(self, paper: NewPaper | Paper) -> list:
         values = paper.__dict__
@@ -119,6 +123,54 @@ class PaperRows:
             if row[i] is not None:
                 row[i] = convert(row[i])
         return row
+
+
+    def copy_tail(self, paper: NewPaper | Paper) -> str:
+        """The row but its id, slug and timestamps, as COPY text (see ``copy_columns``)."""
+        row = self.row(paper)
+        return "\t".join([copy_field(row[i]) for i in self.tail])
+
+
+def copy_field(value: object) -> str:
+    """A value as a field of PostgreSQL's COPY text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        for char, escaped in _COPY_ESCAPES:
+            if char in value:
+                value = value.replace(char, escaped)
+        return value
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, dt.date):  # dates and datetimes
+        return value.isoformat()
+    return str(value)
+
+
+# The backslash first: the others add backslashes.
+_COPY_ESCAPES = (("\\", "\\\\"), ("\t", "\\t"), ("\n", "\\n"), ("\r", "\\r"))
+
+
+def copy_text(model, columns: list[str], text: str) -> None:
+    """``COPY`` rows already in COPY text format into ``model``'s table (PostgreSQL)."""
+    if not text:
+        return
+    quote = connection.ops.quote_name
+    names = ", ".join(quote(c) for c in columns)
+    with connection.cursor() as cursor, connection.wrap_database_errors:
+        with cursor.cursor.copy(f"COPY {quote(model._meta.db_table)} ({names}) FROM STDIN"
+                                ) as copy:
+            copy.write(text)
+
+
+def next_paper_ids(count: int) -> list[int]:
+    """``count`` ids from the papers' sequence (PostgreSQL), to COPY rows with."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+            [Paper._meta.db_table, count],
+        )
+        return [pk for (pk,) in cursor.fetchall()]
 
 
 def insert_papers(papers: list[NewPaper], now: dt.datetime) -> None:
@@ -137,12 +189,7 @@ def insert_paper_rows(shape: PaperRows, rows: list[list]) -> list[int]:
     """Insert rows of new papers (``shape.row``) and return their pks, in order."""
     if connection.vendor == "postgresql":
         # Ids first, so the rows can be COPYed with them.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
-                [Paper._meta.db_table, len(rows)],
-            )
-            pks = [pk for (pk,) in cursor.fetchall()]
+        pks = next_paper_ids(len(rows))
         insert_rows(Paper, ["id", *shape.columns],
                     [[pk, *row] for pk, row in zip(pks, rows, strict=True)], on_conflict="raise")
         return pks

@@ -45,6 +45,14 @@ def _hard_records(shared_dir) -> list[PaperRecord]:
         # A record whose texts belong to a version it does not list; no categories.
         PaperRecord(source="kaggle", original_id="2611.00003", arxiv_id="2611.00003",
                     title="Version not listed", abstract="Text.", version=3),
+        # Text that COPY's format must escape: backslashes (LaTeX), a literal \N,
+        # tabs and line breaks in fields no source normalises, markup, non-ASCII.
+        PaperRecord(source="kaggle", original_id="2611.00005", arxiv_id="2611.00005",
+                    title=r"On \alpha-stable \N laws <script>x</script> \\ ünïcode",
+                    abstract="tab\there, line\nbreak, cr\rreturn, \\N and \\.",
+                    authors=("A. \"Quote\" Tab\tName", "B\\N"), version=1,
+                    journal_ref="J.\tRef\n2", license="\\N", doi="10.1/a\\b",
+                    versions=(VersionRecord(1, size="1kb\t"),)),
         # A new category nobody defined.
         dataclasses.replace(second, original_id="2611.00004", arxiv_id="2611.00004",
                             categories=("zz.NEW", "cs.LG")),
