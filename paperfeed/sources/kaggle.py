@@ -124,7 +124,7 @@ def _parse_lines(lines: list[bytes], first: int, name: str, *, with_index: bool 
             continue
         where = f"{name}:{number}"
         try:
-            record = row_record(orjson.loads(line), where)
+            record = line_record(line, where)
         except (ValueError, FormatError) as exc:
             errors.append(str(exc) if isinstance(exc, FormatError)
                           else f"{where}: invalid JSON ({exc})")
@@ -135,6 +135,26 @@ def _parse_lines(lines: list[bytes], first: int, name: str, *, with_index: bool 
 
 
 _Parsed = tuple[list[PaperRecord], list[str], list[str]]
+
+
+def line_record(line: bytes, where: str) -> PaperRecord:
+    """The record of one snapshot line (``ValueError`` if it is not JSON)."""
+    row = orjson.loads(line)
+    if b"\\u0000" in line:
+        row = _without_nul(row)
+    return row_record(row, where)
+
+
+def _without_nul(value: Any) -> Any:
+    """``value`` with NUL characters dropped from its strings: PostgreSQL cannot store
+    them in text, and one would otherwise fail its whole batch there."""
+    if isinstance(value, str):
+        return value.replace("\0", "")
+    if isinstance(value, list):
+        return [_without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {key: _without_nul(item) for key, item in value.items()}
+    return value
 _preparer: Preparer | None = None  # one per process: see _prepare_lines
 
 
@@ -245,7 +265,7 @@ def _rebuilder(lines: list[bytes], first: int, name: str) -> Callable[[Prepared]
     """The record of a prepared line, parsed again (for the few the fast path cannot take)."""
     def rebuild(item: Prepared) -> PaperRecord:
         index = item.payload
-        return row_record(orjson.loads(lines[index]), f"{name}:{first + index}")
+        return line_record(lines[index], f"{name}:{first + index}")
 
     return rebuild
 

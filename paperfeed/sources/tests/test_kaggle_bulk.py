@@ -11,6 +11,7 @@ import sys
 import time
 from pathlib import Path
 
+import orjson
 import pytest
 import tantivy
 from django.core.management import call_command
@@ -55,6 +56,21 @@ def test_parsing_processes_give_what_one_process_gives(lines, django_db_blocker)
     assert results[0][0] == 202 and len(results[0][2]) == 2
     assert results[0][2][0].startswith("dump.json:51: invalid JSON")
     assert databases[0] == databases[1] and len(databases[0]) == 200
+
+
+def test_nul_characters_are_dropped_not_fatal(lines):
+    """PostgreSQL cannot store NUL in text: one such line used to fail its whole batch."""
+    row = orjson.loads(lines[0])
+    row.update(id="0704.9998", title="Nul\u0000 in the title", abstract="and\u0000 here",
+               authors_parsed=[["Nul\u0000", "A.", ""]], comments="a \\u0000 stays text")
+    for workers in (0, 1):
+        result = kaggle.ingest_stream(io.BytesIO(b"".join([*lines[:10], orjson.dumps(row)])),
+                                      batch_size=4, workers=workers)
+        assert (result.stats.new, result.errors) == (11, [])
+        paper = Paper.objects.get(arxiv_id="0704.9998")
+        assert (paper.title, paper.abstract, paper.authors, paper.arxiv_comments) == (
+            "Nul in the title", "and here", ["A. Nul"], "a \\u0000 stays text")
+        Paper.objects.all().delete()
 
 
 def test_the_papers_are_searchable_when_the_import_returns(lines):
