@@ -44,26 +44,39 @@ SOURCE = "kaggle"
 log = logging.getLogger("paperfeed.sources")
 
 
-def _authors(row: dict) -> tuple[str, ...]:
+def _authors(row: dict, where: str) -> tuple[str, ...]:
     parsed = row.get("authors_parsed")
     if isinstance(parsed, list) and parsed:
         names = []
         for parts in parsed:
             if isinstance(parts, list) and parts:
                 last, first, suffix = (list(parts) + ["", ""])[:3]
-                names.append(" ".join(p for p in (first, last, suffix) if p))
+                names.append(" ".join(str(p) for p in (first, last, suffix) if p))
         return tuple(names)
-    text = " ".join(str(row.get("authors") or "").split())
+    text = " ".join(_text(row, "authors", where).split())
     return tuple(a.strip() for a in text.replace(" and ", ", ").split(",") if a.strip())
 
 
-def _versions(row: dict) -> tuple[VersionRecord, ...]:
+def _versions(row: dict, where: str) -> tuple[VersionRecord, ...]:
+    items = row.get("versions") or []
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise FormatError(f"{where}: 'versions' is not a list of objects")
     versions = []
-    for item in row.get("versions") or []:
+    for item in items:
         label = str(item.get("version", "")).lstrip("v")
         if label.isdigit():
             versions.append(VersionRecord(int(label), parse_datetime(str(item.get("created", "")))))
     return tuple(sorted(versions, key=lambda v: v.version))
+
+
+def _text(row: dict, name: str, where: str) -> str:
+    """A text field ('' when absent or null); anything but a string is a bad line."""
+    value = row.get(name)
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise FormatError(f"{where}: {name!r} is not a string")
+    return value
 
 
 def row_record(row: Any, where: str) -> PaperRecord:
@@ -76,21 +89,21 @@ def row_record(row: Any, where: str) -> PaperRecord:
         arxiv_id = parse_arxiv_id(str(row["id"])).base
     except InvalidArxivId as exc:
         raise FormatError(f"{where}: {exc}") from exc
-    versions = _versions(row)
+    versions = _versions(row, where)
     first = versions[0].submitted_at if versions else None
     return PaperRecord(
         source=SOURCE, original_id=arxiv_id, arxiv_id=arxiv_id,
         version=versions[-1].version if versions else None,
-        title=" ".join(str(row["title"]).split()),
-        abstract=" ".join(str(row.get("abstract") or "").split()),
-        authors=_authors(row),
-        categories=category_codes(str(row.get("categories") or "")),
+        title=" ".join(_text(row, "title", where).split()),
+        abstract=" ".join(_text(row, "abstract", where).split()),
+        authors=_authors(row, where),
+        categories=category_codes(_text(row, "categories", where)),
         published_on=first.date() if first else None,
-        updated_on=parse_date(str(row.get("update_date") or "")),
-        journal_ref=str(row.get("journal-ref") or ""),
-        doi=str(row.get("doi") or "").split(" ")[0],
-        arxiv_comments=" ".join(str(row.get("comments") or "").split()),
-        license=str(row.get("license") or ""),
+        updated_on=parse_date(_text(row, "update_date", where)),
+        journal_ref=_text(row, "journal-ref", where),
+        doi=_text(row, "doi", where).split(" ")[0],
+        arxiv_comments=" ".join(_text(row, "comments", where).split()),
+        license=_text(row, "license", where),
         versions=versions,
     )
 
@@ -125,9 +138,11 @@ def _parse_lines(lines: list[bytes], first: int, name: str, *, with_index: bool 
         where = f"{name}:{number}"
         try:
             record = line_record(line, where)
-        except (ValueError, FormatError) as exc:
-            errors.append(str(exc) if isinstance(exc, FormatError)
-                          else f"{where}: invalid JSON ({exc})")
+        except FormatError as exc:
+            errors.append(str(exc))
+            continue
+        except ValueError as exc:
+            errors.append(f"{where}: invalid JSON ({exc})")
             continue
         records.append((number - first, record) if with_index else record)
         digests.append(record.content_hash())

@@ -4,6 +4,7 @@ import datetime as dt
 import gzip
 import io
 
+import orjson
 import pytest
 
 from paperfeed.papers.models import Paper, PaperVersion
@@ -51,6 +52,30 @@ def test_bad_lines_are_reported_with_their_number_and_the_rest_imports(snapshot,
     assert [e.split(":")[1] for e in result.errors] == ["3", "5"]
     assert "dump.json:3: invalid JSON" in caplog.text
     assert "dump.json:5: 'not-an-id' is not an arXiv id" in caplog.text
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_lines_of_the_wrong_shape_are_bad_lines_not_a_crash(snapshot, workers):
+    """Valid JSON, wrong types: each is reported and skipped; the rest imports."""
+    good = snapshot.read_bytes().splitlines(keepends=True)[:3]
+    row = orjson.loads(good[0])
+    wrong = [{"versions": "v1"}, {"versions": ["v1"]}, {"categories": ["cs.LG"]},
+             {"title": ["a list"]}, {"abstract": {"an": "object"}}, {"doi": 5},
+             {"authors": 5, "authors_parsed": None}, {"id": 704.0001}, [1, 2]]
+    lines = [orjson.dumps({**row, **change} if isinstance(change, dict) else change) + b"\n"
+             for change in wrong]
+    # Odd but meaningful: author name parts that are numbers are kept as text.
+    lines.append(orjson.dumps({**row, "id": "0704.9997", "authors_parsed": [["Li", 7]]}))
+    result = kaggle.ingest_stream(io.BytesIO(b"".join([*good, *lines])), name="dump.json",
+                                  workers=workers)
+    assert result.stats.new == 4
+    assert [e.split(": ", 1)[1] for e in result.errors] == [
+        "'versions' is not a list of objects", "'versions' is not a list of objects",
+        "'categories' is not a string", "'title' is not a string",
+        "'abstract' is not a string", "'doi' is not a string", "'authors' is not a string",
+        "'704.0001' is not an arXiv id. Use a form like 2401.12345, arXiv:2401.12345v2, "
+        "hep-th/9901001 or https://arxiv.org/abs/2401.12345.", "expected a JSON object"]
+    assert Paper.objects.get(arxiv_id="0704.9997").authors == ["7 Li"]
 
 
 def test_two_snapshot_versions_merge_versions(fixtures):
