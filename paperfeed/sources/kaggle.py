@@ -34,6 +34,7 @@ import orjson
 
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.papers.announcing import changes_announced_in_bulk
+from paperfeed.papers.bulk import PlannerStatistics
 from paperfeed.papers.merge import MergeStats
 from paperfeed.papers.prepared import Prepared, Preparer, apply_prepared
 from paperfeed.papers.records import PaperRecord, VersionRecord
@@ -308,6 +309,7 @@ def ingest_stream(stream: IO[bytes], *, name: str = "snapshot", batch_size: int 
     # (measured: ~15% of a first import's time). Before forking, so workers share them.
     gc.freeze()
     start = time.perf_counter()
+    statistics = PlannerStatistics()
     try:
         with _parsing_pool(workers) as pool, changes_announced_in_bulk(
                 deferred=index_at_end, label=name, progress=on_index):
@@ -319,7 +321,10 @@ def ingest_stream(stream: IO[bytes], *, name: str = "snapshot", batch_size: int 
                     for message in errors:
                         log.error("%s (line skipped)", message)
                     result.errors += errors
-                    result.stats.add(apply_prepared(prepared, _rebuilder(lines, first, name)))
+                    stats = apply_prepared(prepared, _rebuilder(lines, first, name))
+                    result.stats.add(stats)
+                    statistics.add(stats.new + stats.updated)
+                statistics.finish()
             result.import_seconds = time.perf_counter() - start
     finally:
         gc.unfreeze()

@@ -184,3 +184,31 @@ def test_a_sigkilled_import_is_completed_and_indexed_by_the_next_run(lines, tmp_
     index = tantivy.Index.open(str(data / "search/keyword"))
     index.reload()
     assert index.searcher().num_docs == 200
+
+
+def test_planner_statistics_follow_a_growing_import(lines, monkeypatch):
+    """ANALYZE after the first rows, then at each fourfold growth, and at the end."""
+    from paperfeed.papers import bulk
+
+    ran: list[int] = []
+    statistics = bulk.PlannerStatistics()
+    monkeypatch.setattr(bulk, "analyze_paper_tables", lambda: ran.append(statistics.written))
+    for _ in range(50):
+        statistics.add(2_000)  # a 100,000-paper import in batches of 2,000
+    statistics.finish()
+    assert ran == [10_000, 40_000, 100_000]
+
+
+def test_an_import_leaves_postgresql_with_statistics_of_its_tables(lines):
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite plans these lookups well without statistics")
+    kaggle.ingest_stream(io.BytesIO(b"".join(lines)), batch_size=50)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(%s)",
+                       [["papers_paper", "papers_sourcerecord", "papers_paperversion"]])
+        estimates = dict(cursor.fetchall())
+    # Never analysed, a table's estimate is -1; ANALYZE counts its 200 rows (or more).
+    assert estimates["papers_paper"] == estimates["papers_sourcerecord"] == 200
+    assert estimates["papers_paperversion"] >= 200
