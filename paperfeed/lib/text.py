@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from typing import Any
 
 from django.utils.text import slugify
 
@@ -75,3 +76,18 @@ def web_url(value: str | None) -> str:
     value = (value or "").strip()
     scheme = value.split(":", 1)[0].lower() if ":" in value else ""
     return value if scheme in {"http", "https"} and "//" in value[:10] else ""
+
+
+def without_nul(value: Any) -> Any:
+    """Parsed JSON with NUL characters dropped from its strings.
+
+    PostgreSQL cannot store NUL in text: one in any field would fail the whole batch
+    or page it arrives in. It carries no meaning in a title or an abstract.
+    """
+    if isinstance(value, str):
+        return value.replace("\0", "")
+    if isinstance(value, list):
+        return [without_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {key: without_nul(item) for key, item in value.items()}
+    return value

@@ -19,6 +19,7 @@ from typing import Any
 
 from paperfeed import conf
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from paperfeed.lib.text import without_nul
 from paperfeed.papers.records import PaperRecord
 from paperfeed.sources.arxiv_common import parse_date
 from paperfeed.sources.http import FormatError, PoliteClient, SourceError
@@ -61,7 +62,8 @@ def item_record(item: Any, where: str) -> PaperRecord:
     if feed_day is None:
         raise FormatError(f"{where}: bad submittedOnDailyAt {paper['submittedOnDailyAt']!r}")
     stars = paper.get("githubStars")
-    keywords = paper.get("ai_keywords") or []
+    keywords = paper.get("ai_keywords")
+    keywords = keywords if isinstance(keywords, list) else []
     return PaperRecord(
         source=SOURCE, original_id=raw_id, arxiv_id=arxiv_id,
         title=" ".join(str(paper["title"]).split()),
@@ -90,7 +92,16 @@ def parse_page(body: bytes | str, where: str = "HF daily papers") -> list[PaperR
         raise FormatError(f"{where}: not valid JSON ({exc})") from exc
     if not isinstance(items, list):
         raise FormatError(f"{where}: expected a JSON list of papers")
-    return [item_record(item, f"{where}, item {n}") for n, item in enumerate(items, 1)]
+    if ("\\u0000" if isinstance(body, str) else b"\\u0000") in body:
+        items = without_nul(items)
+    records = []
+    for n, item in enumerate(items, 1):
+        try:
+            records.append(item_record(item, f"{where}, item {n}"))
+        except (TypeError, ValueError, AttributeError) as exc:
+            # A field of the wrong type ("upvotes": "many", "authors": 5...).
+            raise FormatError(f"{where}, item {n}: malformed paper ({exc})") from exc
+    return records
 
 
 def period_params(*, date: dt.date | None = None, week: str | None = None,

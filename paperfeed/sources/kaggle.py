@@ -33,6 +33,7 @@ from typing import IO, Any
 import orjson
 
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
+from paperfeed.lib.text import without_nul
 from paperfeed.papers.announcing import changes_announced_in_bulk
 from paperfeed.papers.bulk import PlannerStatistics
 from paperfeed.papers.merge import MergeStats
@@ -157,20 +158,10 @@ def line_record(line: bytes, where: str) -> PaperRecord:
     """The record of one snapshot line (``ValueError`` if it is not JSON)."""
     row = orjson.loads(line)
     if b"\\u0000" in line:
-        row = _without_nul(row)
+        row = without_nul(row)
     return row_record(row, where)
 
 
-def _without_nul(value: Any) -> Any:
-    """``value`` with NUL characters dropped from its strings: PostgreSQL cannot store
-    them in text, and one would otherwise fail its whole batch there."""
-    if isinstance(value, str):
-        return value.replace("\0", "")
-    if isinstance(value, list):
-        return [_without_nul(item) for item in value]
-    if isinstance(value, dict):
-        return {key: _without_nul(item) for key, item in value.items()}
-    return value
 _preparer: Preparer | None = None  # one per process: see _prepare_lines
 
 

@@ -66,6 +66,34 @@ def test_a_page_with_a_missing_field_stores_nothing(server, client, fixtures, db
     assert Paper.objects.count() == 0
 
 
+@pytest.mark.parametrize("change", [{"upvotes": "many"}, {"upvotes": [3]},
+                                    {"authors": 5}, {"title": None}])
+def test_a_field_of_the_wrong_type_rejects_the_page_naming_the_item(server, client, fixtures,
+                                                                    db, change):
+    items = json.loads((fixtures / "hf-api/sotawhat_hf_daily_papers.json").read_text())
+    items[4]["paper"].update(change)
+    server.add(JUNE_12, Reply(200, json.dumps(items)))
+    with pytest.raises(FormatError, match=r"item 5: (malformed paper|paper is missing)"):
+        import_pages(hf_daily.fetch(("date", "2026-06-12"), base_url=server.url + "/api",
+                                    client=client))
+    assert Paper.objects.count() == 0
+
+
+def test_nul_characters_are_dropped_so_postgresql_can_store_the_page(server, client, fixtures,
+                                                                      db):
+    items = json.loads((fixtures / "hf-api/sotawhat_hf_daily_papers.json").read_text())
+    paper = items[0]["paper"]
+    paper["title"] = "Nul\u0000 title"
+    paper["summary"] = "Abstract\u0000 with a NUL; a literal \\u0000 stays."
+    paper["ai_keywords"] = "not a list"
+    server.add(JUNE_12, Reply(200, json.dumps(items)))
+    import_pages(hf_daily.fetch(("date", "2026-06-12"), base_url=server.url + "/api",
+                                client=client))
+    stored = Paper.objects.get(title="Nul title")
+    assert stored.abstract == "Abstract with a NUL; a literal \\u0000 stays."
+    assert stored.ai_keywords == [] and Paper.objects.count() == len(items)
+
+
 def test_periods_are_validated():
     assert hf_daily.period_params(week="2026-W31") == ("week", "2026-W31")
     assert hf_daily.period_params(month="2026-07") == ("month", "2026-07")
