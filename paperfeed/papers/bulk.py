@@ -124,7 +124,6 @@ class PaperRows:
                 row[i] = convert(row[i])
         return row
 
-
     def copy_tail(self, paper: NewPaper | Paper) -> str:
         """The row but its id, slug and timestamps, as COPY text (see ``copy_columns``)."""
         row = self.row(paper)
