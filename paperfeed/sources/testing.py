@@ -220,3 +220,21 @@ def serve_oai_harvest(server: ReplayServer, first_query: str, pages: list[str],
         token = f"{token_prefix}|{n * per_page + 1}"
         server.add(f"{path}?" + urllib.parse.urlencode(
             {"verb": "ListRecords", "resumptionToken": token}), Reply(200, body))
+
+
+def wait_for(ready, process, what: str, timeout: float = 60.0):
+    """Poll ``ready()`` until it returns something truthy, and return that.
+
+    For tests that drive a ``paperfeed`` command in a child process to a given point
+    (before killing it): if ``process`` exits or ``timeout`` passes first, it is killed
+    and the test fails with ``what`` and the command's output.
+    """
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not (result := ready()):
+        if time.monotonic() > deadline or process.poll() is not None:
+            process.kill()
+            raise AssertionError(f"{what}: {process.communicate()[0]}")
+        time.sleep(0.05)
+    return result

@@ -15,12 +15,9 @@ import sqlite3
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
 
-import pytest
-
-from paperfeed.sources.testing import Reply, serve_oai_harvest, split_list_records
+from paperfeed.sources.testing import Reply, serve_oai_harvest, split_list_records, wait_for
 
 FIRST = "verb=ListRecords&metadataPrefix=arXiv&set=cs"
 
@@ -63,12 +60,8 @@ def test_a_sigkilled_harvest_resumes_to_the_uninterrupted_result(server, fixture
     whole.mkdir()  # the same freshly migrated database, without a second migrate run
     shutil.copy(killed / "paperfeed.sqlite3", whole / "paperfeed.sqlite3")
     run = _paperfeed(killed, *base, wait=False)
-    deadline = time.monotonic() + 60
-    while not any(r.query.get("resumptionToken") == ["6960524|25"] for r in server.requests):
-        if time.monotonic() > deadline or run.poll() is not None:
-            run.kill()
-            pytest.fail(f"the harvest never asked for page 3: {run.communicate()[0]}")
-        time.sleep(0.05)
+    wait_for(lambda: any(r.query.get("resumptionToken") == ["6960524|25"]
+                         for r in server.requests), run, "the harvest never asked for page 3")
     os.kill(run.pid, signal.SIGKILL)
     run.wait(timeout=30)
     hang.set()

@@ -8,7 +8,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import orjson
@@ -20,6 +19,7 @@ from paperfeed.papers.models import Paper, PendingAnnouncement
 from paperfeed.search.query import parse_query
 from paperfeed.search.service import get_engine
 from paperfeed.sources import kaggle
+from paperfeed.sources.testing import wait_for
 
 pytestmark = pytest.mark.django_db
 
@@ -138,6 +138,18 @@ def _paperfeed(data_dir: Path, *args: str, **popen) -> subprocess.Popen:
                             **popen)
 
 
+def _open_for_writing(fifo: Path) -> int | None:
+    try:
+        return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError:  # no reader yet
+        return None
+
+
+def _count(database: Path, table: str) -> int:
+    with sqlite3.connect(database) as db:
+        return db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
+
+
 def test_a_sigkilled_import_is_completed_and_indexed_by_the_next_run(lines, tmp_path):
     data = tmp_path / "data"
     assert _paperfeed(data, "migrate", "-v", "0").wait(timeout=120) == 0
@@ -145,29 +157,16 @@ def test_a_sigkilled_import_is_completed_and_indexed_by_the_next_run(lines, tmp_
     os.mkfifo(fifo)
     run = _paperfeed(data, "ingest", "kaggle", str(fifo), "--batch-size", "50",
                      "--no-progress")
-    deadline = time.monotonic() + 60
-    while True:  # a pipe opens for writing once its reader has opened it
-        try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-            break
-        except OSError:
-            if time.monotonic() > deadline or run.poll() is not None:
-                run.kill()
-                pytest.fail(f"the import never opened the pipe: {run.communicate()[0]}")
-            time.sleep(0.05)
+    # A pipe opens for writing once its reader has opened it.
+    fd = wait_for(lambda: _open_for_writing(fifo), run, "the import never opened the pipe")
     os.set_blocking(fd, True)
     with os.fdopen(fd, "wb") as writer:
         writer.write(b"".join(lines[:130]))
         writer.flush()
         database = data / "paperfeed.sqlite3"
-        while True:  # two batches committed, the third waits for more input
-            with sqlite3.connect(database) as db:
-                if db.execute("SELECT COUNT(*) FROM papers_paper").fetchone()[0] >= 100:
-                    break
-            if time.monotonic() > deadline or run.poll() is not None:
-                run.kill()
-                pytest.fail(f"the import never stored two batches: {run.communicate()[0]}")
-            time.sleep(0.05)
+        # Two batches committed, the third waits for more input.
+        wait_for(lambda: _count(database, "papers_paper") >= 100, run,
+                 "the import never stored two batches")
         os.kill(run.pid, signal.SIGKILL)
         run.wait(timeout=30)
     with sqlite3.connect(database) as db:
