@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("PAPERFEED_SHARED_DIR", REPO.parent / "shared"))
+# Recorded real responses and samples the tests read (scripts/vendor_testdata.py made them;
+# testdata/README.md says where each came from). Laid out as ../shared is.
+TESTDATA = REPO / "testdata"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -19,10 +21,8 @@ CHROMIUM_ARGS = [
 
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
-    """``../shared`` (real data); tests that need it skip, saying why, when it is missing."""
-    if not SHARED.is_dir():
-        pytest.skip(f"the shared data folder {SHARED} is missing (set PAPERFEED_SHARED_DIR)")
-    return SHARED
+    """The recorded real data in ``testdata/`` (same layout as ``../shared``)."""
+    return TESTDATA
 
 
 @pytest.fixture(scope="session")

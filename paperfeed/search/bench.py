@@ -65,7 +65,7 @@ def _size_mb(path: Path) -> float:
 
 def _build(options: dict, directory: Path, built: dict, say) -> dict:
     """Build what ``built`` (from an earlier run in the same --dir) does not have yet."""
-    from paperfeed.conftest import SHARED
+    from paperfeed.lib.benchmarks import SHARED
     from paperfeed.search import benchcorpus
     from paperfeed.search.keyword import KeywordIndex
     from paperfeed.search.vectors import VectorIndex
@@ -113,7 +113,7 @@ RECALL_EFS = (64, 128, 256, 512)  # beam widths measured; the site's is marked
 
 def _real_queries(sets: tuple[str, ...], count: int, seed: int = 13) -> list[str]:
     """``count`` real questions from the BEIR sets' query files (the users' side of search)."""
-    from paperfeed.conftest import SHARED
+    from paperfeed.lib.benchmarks import SHARED
 
     texts = []
     for name in sets:
@@ -198,7 +198,7 @@ def _build_fts5(path: Path, docs) -> None:
 
 def _queries(directory: Path, per_length: int, seed: int = 11) -> dict[int, list[str]]:
     """Frequent title words of the corpus itself, as 1-, 2- and 3-word queries."""
-    from paperfeed.conftest import SHARED
+    from paperfeed.lib.benchmarks import SHARED
     from paperfeed.search import benchcorpus
 
     pool = benchcorpus.load_pool(SHARED, with_vectors=False, cache_dir=directory)

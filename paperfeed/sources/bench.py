@@ -49,7 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _shared(options: dict) -> Path:
-    from paperfeed.conftest import SHARED
+    from paperfeed.lib.benchmarks import SHARED
 
     return Path(options.get("shared") or SHARED)
 
@@ -71,6 +71,18 @@ def _new_id(n: int) -> str:
     return f"{25 + year:02d}{month + 1:02d}.{number + 1:05d}"
 
 
+FIRST_RENUMBERED = _new_id(0)
+
+
+def _check_not_renumbered(real_id: str) -> None:
+    # Later passes renumber from 2501.00001 on; a real listing id in that range would
+    # make two "different" papers share an id (the first 1M run hit 5,124 such with the
+    # old 1501 start).
+    if real_id[:4].isdigit() and "." in real_id and real_id >= FIRST_RENUMBERED:
+        raise ValueError(f"listing id {real_id} is in the range the benchmark renumbers into "
+                         f"(from {FIRST_RENUMBERED}); move _new_id's start past it")
+
+
 def kaggle_lines(shared: Path, count: int, listings: Path | None = None) -> Iterator[bytes]:
     """``count`` Kaggle snapshot lines built from real records (see module docstring)."""
     abstracts = _abstracts(shared)
@@ -85,6 +97,7 @@ def kaggle_lines(shared: Path, count: int, listings: Path | None = None) -> Iter
                     if row["id"] in seen:
                         continue
                     seen.add(row["id"])
+                    _check_not_renumbered(row["id"])
                 names = [a.strip() for a in row["authors"].replace(" and ", ", ").split(",")
                          if a.strip()]
                 yield json.dumps({

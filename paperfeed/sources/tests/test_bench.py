@@ -5,6 +5,8 @@ import io
 import itertools
 import json
 
+import pytest
+
 from paperfeed.lib.arxiv_ids import parse_arxiv_id
 from paperfeed.sources import bench, kaggle
 
@@ -33,11 +35,26 @@ def test_the_generated_stream_is_a_valid_snapshot_past_the_first_pass(shared_dir
 
 
 def test_renumbered_ids_of_a_million_records_never_hit_a_real_listing(shared_dir):
-    # Found by the first 1M run: ids from 1501 on collided with 5,124 real 2015 ids.
+    # Found by the first 1M run: ids from 1501 on collided with 5,124 real 2015 ids. The
+    # generator now refuses a listing in the renumbered range (the full listings end in
+    # 2023); here the vendored sample passes and the ids stay above every real one.
     listings = shared_dir / "bench/arxiv-listings/arxiv_browse_listings.jsonl.gz"
     with gzip.open(listings, "rt") as lines:
         real = {json.loads(line)["id"] for line in lines}
-    assert not real & {bench._new_id(n) for n in range(len(real), 1_000_000)}
+    generated = [bench._new_id(n) for n in range(0, 1_000_000, 7)]
+    assert not real & set(generated)
+    assert min(generated) == bench.FIRST_RENUMBERED and len(set(generated)) == len(generated)
+    for real_id in real:
+        bench._check_not_renumbered(real_id)
+
+
+def test_a_listing_inside_the_renumbered_range_is_refused(shared_dir, tmp_path):
+    listings = tmp_path / "listings.jsonl.gz"
+    row = {"id": "2502.00017", "authors": "A. Author", "title": "T", "categories": "cs.LG",
+           "versions": [{"version": "v1", "date": "Mon, 3 Feb 2025 10:00:00 GMT"}]}
+    listings.write_bytes(gzip.compress(json.dumps(row).encode() + b"\n"))
+    with pytest.raises(ValueError, match="2502.00017 is in the range the benchmark renumbers"):
+        list(bench.kaggle_lines(shared_dir, 1, listings))
 
 
 def test_the_benchmark_runs_end_to_end_and_checks_the_index(shared_dir, tmp_path, monkeypatch):

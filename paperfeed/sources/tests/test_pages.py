@@ -1,10 +1,11 @@
 import datetime as dt
-import filecmp
+import json
 
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
+from paperfeed.conftest import TESTDATA
 from paperfeed.papers.models import Paper, SourceRecord
 from paperfeed.sources import pages
 
@@ -29,11 +30,12 @@ def test_every_seed_page_yields_its_exact_number_of_entries(demo_seeds):
         assert all(len(e.abstract) > 100 for e in page.entries), path.name
 
 
-def test_the_packaged_demo_corpus_is_the_shared_seeds(demo_seeds, shared_dir):
-    shared = sorted((shared_dir / "seeds").glob("*.txt"))
-    assert [p.name for p in shared] == [p.name for p in demo_seeds]
-    for ours, theirs in zip(demo_seeds, shared, strict=True):
-        assert filecmp.cmp(ours, theirs, shallow=False), ours.name
+def test_the_packaged_demo_corpus_is_the_saved_seed_pages(demo_seeds):
+    # testdata/MANIFEST.json holds the saved pages' SHA-256 (paperfeed/tests/test_testdata.py
+    # checks each); here: the demo loads exactly those files, no more, no fewer.
+    manifest = json.loads((TESTDATA / "MANIFEST.json").read_text())
+    seeds = sorted(n.removeprefix("seeds/") for n in manifest if n.startswith("seeds/"))
+    assert [p.name for p in demo_seeds] == seeds
 
 
 def test_it_reads_bylines_dates_and_upvotes_exactly(demo_seeds):
