@@ -184,3 +184,30 @@ class UnverifiedMemberTests(CommunityTestCase):
         response = self.client.post(reverse("community:comment_new", args=[self.paper.pk]),
                                     {"body": "first!"})
         assert response.status_code == 302 and Comment.objects.count() == 1
+
+
+def _title(response) -> str:
+    return re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)[1]
+
+
+@pytest.mark.django_db
+def test_auth_pages_and_the_reset_mail_name_the_site_not_the_host(client, settings):
+    settings.SITE_NAME, settings.SITE_URL = "Frontier Papers", "https://papers.example.org"
+    factories.member("grace", email="grace@example.org")
+    pages = [client.get(reverse(name)) for name in (
+        "community:login", "community:password_reset", "community:password_reset_done",
+        "community:password_reset_complete")]
+    client.post(reverse("community:password_reset"), {"email": "grace@example.org"})
+    [message] = mail.outbox
+    assert message.subject == "Reset your Frontier Papers password"
+    for part in (message.body, message.alternatives[0][0]):
+        assert "testserver" not in part and "Frontier Papers account" in part
+        assert "https://papers.example.org/accounts/password/reset/" in part
+    form_page = client.get(_path(message.body), follow=True)
+    pages.append(form_page)
+    client.force_login(User.objects.get(username="grace"))
+    pages.append(client.get(reverse("community:password_change")))
+    for page in pages:
+        assert page.status_code == 200
+        assert _title(page).endswith("· Frontier Papers"), _title(page)
+        assert "testserver" not in _title(page)
