@@ -164,7 +164,8 @@ class OwnershipTests(CommunityTestCase):
         assert self.client.post(url, {"password": factories.PASSWORD}).status_code == 403
         assert get_user_model().objects.filter(username="owner").exists()
         self.as_owner()
-        assert self.client.post(url, {"password": factories.PASSWORD}).status_code == 200
+        response = self.client.post(url, {"password": factories.PASSWORD})
+        assert response["Location"] == reverse("community:account_deleted")
         assert not get_user_model().objects.filter(username="owner").exists()
 
 

@@ -33,10 +33,18 @@ def signup(request: HttpRequest) -> HttpResponse:
         user = form.save()
         accounts.send_verification(user)
         auth.login(request, user, backend="paperfeed.community.signin.LimitedModelBackend")
-        return _message(request, "Check your inbox",
-                        f"We sent a confirmation link to {user.email}. Open it to start "
-                        "upvoting, submitting and commenting.")
+        # Redirect after POST: reloading the next page must not post the form again.
+        return redirect("community:verify_sent")
     return render(request, "community/signup.html", {"form": form})
+
+
+def verify_sent(request: HttpRequest) -> HttpResponse:
+    """After sign-up or "send the link again": where the link went."""
+    if not request.user.is_authenticated:
+        return redirect("community:signup")
+    return _message(request, "Check your inbox",
+                    f"We sent a confirmation link to {request.user.email}. Open it to start "
+                    "upvoting, submitting and commenting.")
 
 
 def verify(request: HttpRequest, token: str) -> HttpResponse:
@@ -47,6 +55,8 @@ def verify(request: HttpRequest, token: str) -> HttpResponse:
         return _message(request, "Link not valid", str(exc), status=400)
     if request.method == "POST":
         accounts.mark_verified(user)
+        return redirect(request.path)
+    if accounts.is_verified(user):
         return _message(request, "Address confirmed",
                         f"Thank you, {user.get_username()}: your address is confirmed.")
     return render(request, "community/verify.html", {"account": user})
@@ -58,7 +68,12 @@ def resend_verification(request: HttpRequest) -> HttpResponse:
     if refusal := ratelimit.check(request, "signups"):
         return refuse(request, refusal.message, status=429)
     accounts.send_verification(request.user)
-    return _message(request, "Link sent", f"We sent a new link to {request.user.email}.")
+    return redirect("community:verify_sent")
+
+
+def account_deleted(request: HttpRequest) -> HttpResponse:
+    return _message(request, "Account deleted",
+                    "Your account, votes and the text of your comments are gone.")
 
 
 class SiteNameMixin:
