@@ -2,6 +2,8 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from paperfeed.community.signin import signin_limited
+
 urlpatterns = [
     path("", RedirectView.as_view(pattern_name="papers:latest", permanent=False)),
     path("papers/", RedirectView.as_view(pattern_name="papers:latest", query_string=True)),
@@ -12,5 +14,7 @@ urlpatterns = [
     path("", include("paperfeed.api.urls")),
     path("", include("paperfeed.recommend.urls")),
     path("", include("paperfeed.papers.urls")),
+    # The admin's password form shares the site's failed sign-in limit (a 429 past it).
+    path("admin/login/", signin_limited(admin.site.login)),
     path("admin/", admin.site.urls),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from paperfeed.api import ratelimit
 from paperfeed.api.models import ApiToken
+from paperfeed.lib.periods import month_bounds, week_bounds
 
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -109,15 +110,12 @@ def period_param(request: HttpRequest) -> tuple[dt.date, dt.date] | None:
             match = _WEEK.fullmatch(raw)
             if not match:
                 raise ValueError
-            start = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-            return start, start + dt.timedelta(days=6)
+            return week_bounds(int(match[1]), int(match[2]))
         match = _MONTH.fullmatch(raw)
         if not match:
             raise ValueError
-        start = dt.date(int(match[1]), int(match[2]), 1)
-        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return start, following - dt.timedelta(days=1)
-    except (ValueError, OverflowError):
+        return month_bounds(int(match[1]), int(match[2]))
+    except ValueError:
         examples = {"week": "2025-W09", "month": "2025-02"}
         raise ApiError(400, f"{given[0]} must look like {examples.get(given[0], '2025-11-20')}.") from None
 

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.contrib.auth.signals import user_login_failed
 from django.db.models.signals import post_migrate, post_save
 
 
@@ -9,10 +10,11 @@ class CommunityConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
 
-        from paperfeed.community import signals
+        from paperfeed.community import signals, signin
 
         post_save.connect(signals.create_profile, sender=get_user_model(),
                           dispatch_uid="community_profile")
+        user_login_failed.connect(signin.count_failure, dispatch_uid="community_failed_signins")
         # After migrate, because permissions only exist once post_migrate created them.
         post_migrate.connect(signals.ensure_curator_group, sender=self,
                              dispatch_uid="community_curators")

@@ -19,8 +19,8 @@ class SubscriberAdmin(admin.ModelAdmin):
 class DeliveryAdmin(admin.ModelAdmin):
     """Filter by state "In doubt" to see what needs an operator; settle with the two actions."""
 
-    list_display = ["pk", "subscriber", "edition", "state", "attempts", "sending_at", "finished_at",
-                    "last_error"]
+    list_display = ["pk", "subscriber", "edition", "state", "attempts", "sending_at", "message_id",
+                    "finished_at", "last_error"]
     list_filter = ["state", "edition"]
     search_fields = ["subscriber__email", "message_id"]
     list_select_related = ["subscriber"]

@@ -46,6 +46,11 @@ class Subscriber(models.Model):
         related_name="digest_subscriptions",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING)
+    # Bumped whenever the address stops getting digests (unsubscribed, bounced): a
+    # confirmation link carries the generation it was sent in and is refused once it is
+    # older, so stopping wins over every link sent before; only a new opt-in (a new link)
+    # can undo it.
+    generation = models.PositiveIntegerField(default=0, editable=False)
     # Link e-mails (confirm / manage) sent in the current window, for the per-address limit.
     link_mail_window = models.BigIntegerField(default=0)
     link_mails = models.PositiveSmallIntegerField(default=0)

@@ -35,11 +35,11 @@ from django.conf import settings
 from django.core.mail import get_connection
 from django.db import connection as db
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from paperfeed.digests import schedule
-from paperfeed.digests.emails import digest_message, digest_message_id, subscriber_links
+from paperfeed.digests.emails import digest_message, subscriber_links
 from paperfeed.digests.models import Delivery, Subscriber
 from paperfeed.digests.selection import BatchContext, pick_papers
 
@@ -104,10 +104,12 @@ def schedule_due(now: dt.datetime, batch_size: int) -> int:
 # The two writes every digest makes, as plain SQL: they run 200,000 times for 100,000
 # digests, and building them through the ORM cost more than executing them.
 _D, _S = Delivery._meta.db_table, Subscriber._meta.db_table
-_TO_SENDING = (f"UPDATE {_D} SET state = %s, sending_at = %s, attempts = attempts + 1 "
-               f"WHERE id = %s AND state = %s AND claimed_by = %s")
-_TO_SENT = (f"UPDATE {_D} SET state = %s, finished_at = %s, paper_count = %s, through_day = %s, "
-            f"message_id = %s WHERE id = %s AND state IN (%s, %s)")
+# The Message-ID is recorded with "sending", before SMTP, so that a row left in doubt names
+# the message to look up in the SMTP server's log.
+_TO_SENDING = (f"UPDATE {_D} SET state = %s, sending_at = %s, attempts = attempts + 1, "
+               f"message_id = %s WHERE id = %s AND state = %s AND claimed_by = %s")
+_TO_SENT = (f"UPDATE {_D} SET state = %s, finished_at = %s, paper_count = %s, through_day = %s "
+            f"WHERE id = %s AND state IN (%s, %s)")
 _SEEN_THROUGH = f"UPDATE {_S} SET seen_through = %s WHERE id = %s"
 
 
@@ -134,6 +136,39 @@ class _Prepared:
     message: object
     paper_count: int
     through_day: dt.date | None
+
+    @property
+    def message_id(self) -> str:
+        return self.message.extra_headers["Message-ID"]
+
+
+class _DataWatch:
+    """Whether the current message reached SMTP's DATA on an open ``smtplib.SMTP``.
+
+    Until DATA the server holds nothing of the message (MAIL FROM and RCPT TO only name
+    the envelope), so a connection that breaks there — typically a server that dropped
+    the connection while it sat idle between two messages, which smtplib reports as
+    ``SMTPServerDisconnected`` at MAIL FROM — is safe to reconnect and resend. From DATA
+    on, the server may have taken the message: in doubt.
+    """
+
+    def __init__(self, smtp: smtplib.SMTP):
+        self.reached = False
+        data = smtp.data
+
+        def watched(msg):
+            self.reached = True
+            return data(msg)
+
+        smtp.data = watched
+
+    @classmethod
+    def on(cls, smtp: smtplib.SMTP) -> _DataWatch:
+        watch = smtp.__dict__.get("_paperfeed_watch")
+        if watch is None:
+            watch = smtp._paperfeed_watch = cls(smtp)
+        watch.reached = False
+        return watch
 
 
 @dataclass
@@ -243,33 +278,50 @@ class Sender:
 
     def _send_one(self, item: _Prepared, connection, stats: RunStats) -> None:
         delivery = item.delivery
-        # Committed before SMTP: if this process dies from here on, the row says "sending".
-        if not _execute(_TO_SENDING, [State.SENDING, _at(timezone.now()), delivery.pk, State.CLAIMED,
-                                      self.worker]):
+        # Committed before SMTP: if this process dies from here on, the row says "sending"
+        # and names the Message-ID to look for.
+        if not _execute(_TO_SENDING, [State.SENDING, _at(timezone.now()), item.message_id,
+                                      delivery.pk, State.CLAIMED, self.worker]):
             stats.lost_lease += 1  # another sender took the row over after our lease ran out
             return
         delivery.attempts += 1
+        for reconnected in (False, True):
+            watch = _DataWatch.on(connection.connection)
+            try:
+                connection.send_messages([item.message])
+            except smtplib.SMTPResponseException as exc:
+                self._refused(delivery, _smtp_code(exc), str(exc), stats, recipient=False)
+                connection.close()
+            except smtplib.SMTPRecipientsRefused as exc:
+                self._refused(delivery, _smtp_code(exc), str(exc.recipients), stats, recipient=True)
+            except OSError as exc:
+                connection.close()
+                if watch.reached:
+                    # The connection broke mid-message: the server may have taken it.
+                    Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
+                        state=State.IN_DOUBT, last_error=f"connection lost during SMTP: {exc!r}"[:2000])
+                    stats.in_doubt += 1
+                elif reconnected or not self._reopen(connection):
+                    self._retry_later(delivery, f"connection lost before DATA: {exc!r}", stats,
+                                      attempted=True)
+                else:
+                    continue  # nothing was handed over: reconnect and send it again, once
+            else:
+                through = db.ops.adapt_datefield_value(item.through_day)
+                with transaction.atomic():
+                    _execute(_TO_SENT, [State.SENT, _at(timezone.now()), item.paper_count, through,
+                                        delivery.pk, State.SENDING, State.IN_DOUBT])
+                    _execute(_SEEN_THROUGH, [through, delivery.subscriber_id])
+                stats.sent += 1
+            return
+
+    @staticmethod
+    def _reopen(connection) -> bool:
         try:
-            connection.send_messages([item.message])
-        except smtplib.SMTPResponseException as exc:
-            self._refused(delivery, _smtp_code(exc), str(exc), stats, recipient=False)
-            connection.close()
-        except smtplib.SMTPRecipientsRefused as exc:
-            self._refused(delivery, _smtp_code(exc), str(exc.recipients), stats, recipient=True)
-        except OSError as exc:
-            # The connection broke mid-conversation: the server may have taken the message.
-            connection.close()
-            Delivery.objects.filter(pk=delivery.pk, state=State.SENDING).update(
-                state=State.IN_DOUBT, last_error=f"connection lost during SMTP: {exc!r}"[:2000])
-            stats.in_doubt += 1
-        else:
-            through = db.ops.adapt_datefield_value(item.through_day)
-            with transaction.atomic():
-                _execute(_TO_SENT, [State.SENT, _at(timezone.now()), item.paper_count, through,
-                                    digest_message_id(delivery.subscriber_id, delivery.edition),
-                                    delivery.pk, State.SENDING, State.IN_DOUBT])
-                _execute(_SEEN_THROUGH, [through, delivery.subscriber_id])
-            stats.sent += 1
+            connection.open()
+        except OSError:
+            return False
+        return connection.connection is not None
 
     def _refused(self, delivery: Delivery, code: int | None, error: str, stats: RunStats,
                  recipient: bool) -> None:
@@ -283,7 +335,8 @@ class Sender:
             if recipient:
                 # The address itself is refused for good: stop mailing it.
                 Subscriber.objects.filter(pk=delivery.subscriber_id).update(
-                    status=Subscriber.Status.BOUNCED, bounce_reason=error[:2000], next_send_at=None)
+                    status=Subscriber.Status.BOUNCED, bounce_reason=error[:2000], next_send_at=None,
+                    generation=F("generation") + 1)
                 stats.bounced += 1
         stats.failed += 1
 

@@ -11,6 +11,7 @@ aiosmtpd is a test dependency (``pip install -e .[test]``); nothing in the site 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import email
 import email.policy
 import signal
@@ -40,6 +41,10 @@ class Recorder:
     refuse: dict[str, tuple[str, str]] = field(default_factory=dict)
     on_data: Callable[[Received], None] | None = None  # runs after the message is stored
     data_gate: Callable[[object], Awaitable[None]] | None = None  # awaited before the reply
+    # After storing a message, hang up on the sender: "before-reply" (it never hears the
+    # 250: the connection broke mid-message) or "after-reply" (like a server whose idle
+    # timeout runs out before the sender's next message). "" keeps the connection.
+    hang_up: Callable[[Received], str] | None = None
     received: list[Received] = field(default_factory=list)
     count: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -65,6 +70,11 @@ class Recorder:
                 self.received.append(item)
         if self.on_data is not None:
             self.on_data(item)
+        how = self.hang_up(item) if self.hang_up is not None else ""
+        if how == "before-reply":
+            server.transport.abort()
+        elif how == "after-reply":
+            asyncio.get_running_loop().call_soon(server.transport.close)  # once the 250 is out
         return "250 Message accepted for delivery"
 
     def messages_to(self, address: str) -> list[EmailMessage]:

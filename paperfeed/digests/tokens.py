@@ -5,6 +5,12 @@ purpose, so a link from one e-mail cannot be turned into another kind of link, a
 stops working if its row is deleted and the id reused for another address. Confirmation
 links expire; manage/unsubscribe links must keep working for as long as old e-mails are
 read (RFC 8058 expects the List-Unsubscribe URL to stay valid).
+
+Unsubscribing wins over every earlier link: a confirmation link also carries the
+subscriber's ``generation``, which unsubscribing (or a bounce) bumps, so an old link
+cannot subscribe the address again. Manage links never subscribe anyone by themselves
+(their "subscribe again" sends a new confirmation link), and unsubscribe links only stop
+mail, so those two stay valid across generations.
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ def _payload(subscriber: Subscriber) -> dict:
 
 
 def confirm_token(subscriber: Subscriber) -> str:
-    return signing.dumps(_payload(subscriber), salt=_CONFIRM_SALT, compress=True)
+    payload = {**_payload(subscriber), "g": subscriber.generation}
+    return signing.dumps(payload, salt=_CONFIRM_SALT, compress=True)
 
 
 def manage_token(subscriber: Subscriber) -> str:
@@ -37,12 +44,16 @@ def _subscriber(payload: object) -> Subscriber | None:
 
 
 def subscriber_from_confirm_token(token: str) -> Subscriber | None:
-    """The subscriber, or None for a forged, expired or stale token."""
+    """The subscriber, or None for a forged, expired or stale token (one sent before the
+    address was last unsubscribed or bounced)."""
     try:
         payload = signing.loads(token, salt=_CONFIRM_SALT, max_age=CONFIRM_MAX_AGE)
     except signing.BadSignature:  # SignatureExpired is a subclass
         return None
-    return _subscriber(payload)
+    subscriber = _subscriber(payload)
+    if subscriber is None or payload.get("g", 0) != subscriber.generation:
+        return None
+    return subscriber
 
 
 def subscriber_from_manage_token(token: str) -> Subscriber | None:

@@ -7,6 +7,7 @@ import time
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -68,8 +69,14 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                           {"form": form, "too_many": True, "rate": per_ip}, status=429)
         response["Retry-After"] = str(wait)
         return response
-    email = form.cleaned_data["email"]
-    subscriber, _ = Subscriber.objects.get_or_create(email=email)
+    subscriber, _ = Subscriber.objects.get_or_create(email=form.cleaned_data["email"])
+    return _opt_in(request, subscriber, form)
+
+
+def _opt_in(request: HttpRequest, subscriber: Subscriber,
+            form: SubscribeForm | None = None) -> HttpResponse:
+    """Mail a confirmation link (or, to a subscribed address, its manage link)."""
+    email = subscriber.email
     if subscriber.status != Status.ACTIVE and subscriber.status != Status.PENDING:
         # Coming back after unsubscribing or a bounce: confirm the address again.
         Subscriber.objects.filter(pk=subscriber.pk).update(status=Status.PENDING)
@@ -78,15 +85,33 @@ def subscribe(request: HttpRequest) -> HttpResponse:
         # The same page as when mail went out: it must not tell strangers anything.
         log.info("not sending another link to %s today (PAPERFEED_DIGEST_MAILS_PER_ADDRESS)",
                  email)
-        return render(request, "digests/check_inbox.html", {"email": email})
+        return _check_inbox(request, email)
     try:
         _send_subscribe_mail(request, subscriber)
     except OSError as exc:  # smtplib errors are OSErrors; the address is kept, nothing lost
         log.warning("could not send the subscription e-mail to %s: %s", email, exc)
         return render(request, "digests/subscribe.html",
-                      {"form": form, "send_failed": True}, status=503)
+                      {"form": form or SubscribeForm(initial={"email": email}), "send_failed": True},
+                      status=503)
     # The same answer whether or not the address was known: the page must not tell
     # strangers who is subscribed.
+    return _check_inbox(request, email)
+
+
+def _check_inbox(request: HttpRequest, email: str) -> HttpResponse:
+    # Redirect after POST (a reload must not post the form again); the address rides in
+    # the session rather than the URL, where it would land in logs and histories.
+    request.session[_SENT_TO] = email
+    return redirect("digests:subscribe_sent")
+
+
+_SENT_TO = "digests_link_sent_to"
+
+
+def subscribe_sent(request: HttpRequest) -> HttpResponse:
+    email = request.session.get(_SENT_TO)
+    if not email:
+        return redirect("digests:subscribe")
     return render(request, "digests/check_inbox.html", {"email": email})
 
 
@@ -98,17 +123,23 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if request.method == "GET":
         # A GET only shows a button: mail scanners open links, and must not subscribe anyone.
         return render(request, "digests/confirm.html", {"subscriber": subscriber})
-    if subscriber.status != Status.ACTIVE:
-        now = timezone.now()
-        subscriber.status = Status.ACTIVE
-        subscriber.confirmed_at = now
-        subscriber.unsubscribed_at = None
-        subscriber.bounce_reason = ""
-        user = getattr(request, "user", None)
-        if user is not None and user.is_authenticated and (user.email or "").lower() == subscriber.email:
-            subscriber.user = user
-        subscriber.reschedule(now)
-        subscriber.save()
+    with transaction.atomic():
+        # Locked and checked again: an unsubscribe that landed meanwhile wins.
+        subscriber = Subscriber.objects.select_for_update().filter(
+            pk=subscriber.pk, generation=subscriber.generation).first()
+        if subscriber is None:
+            return _bad_link(request)
+        if subscriber.status != Status.ACTIVE:
+            now = timezone.now()
+            subscriber.status = Status.ACTIVE
+            subscriber.confirmed_at = now
+            subscriber.unsubscribed_at = None
+            subscriber.bounce_reason = ""
+            user = getattr(request, "user", None)
+            if user is not None and user.is_authenticated and (user.email or "").lower() == subscriber.email:
+                subscriber.user = user
+            subscriber.reschedule(now)
+            subscriber.save()
     return redirect(reverse("digests:manage", args=[tokens.manage_token(subscriber)]) + "?welcome=1")
 
 
@@ -117,24 +148,22 @@ def manage(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = tokens.subscriber_from_manage_token(token)
     if subscriber is None:
         return _bad_link(request)
-    saved = False
     if request.method == "POST" and request.POST.get("action") == "resubscribe":
-        subscriber.status = Status.ACTIVE
-        subscriber.unsubscribed_at = None
-        subscriber.reschedule(timezone.now())
-        subscriber.save()
-        form = PreferencesForm(instance=subscriber)
-    elif request.method == "POST":
+        # An old e-mail's link must not undo an unsubscribe by itself: subscribing again is
+        # a new opt-in, confirmed by a new link sent to the address.
+        return _opt_in(request, subscriber)
+    if request.method == "POST":
         form = PreferencesForm(request.POST, instance=subscriber)
         if form.is_valid():
             subscriber = form.save(commit=False)
             subscriber.reschedule(timezone.now())
             subscriber.save()
-            saved = True
+            return redirect(request.path + "?saved=1")
     else:
         form = PreferencesForm(instance=subscriber)
     context = {
-        "subscriber": subscriber, "form": form, "saved": saved, "token": token,
+        "subscriber": subscriber, "form": form, "token": token,
+        "saved": request.GET.get("saved") == "1" and not form.is_bound,
         "welcome": request.GET.get("welcome") == "1",
     }
     return render(request, "digests/manage.html", context, status=400 if form.errors else 200)
@@ -146,11 +175,17 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = tokens.subscriber_from_manage_token(token)
     if subscriber is None:
         return _bad_link(request)
+    context = {"subscriber": subscriber, "token": token}
     if request.method == "GET":
+        if subscriber.status == Status.UNSUBSCRIBED:
+            return render(request, "digests/unsubscribed.html", context)
         # Again only a button: a link scanner must not unsubscribe anyone.
-        return render(request, "digests/unsubscribe.html", {"subscriber": subscriber, "token": token})
+        return render(request, "digests/unsubscribe.html", context)
     unsubscribe_address(subscriber)
-    return render(request, "digests/unsubscribed.html", {"subscriber": subscriber, "token": token})
+    if request.POST.get("List-Unsubscribe") == "One-Click":
+        # RFC 8058's POST comes from a mail client, which wants the answer, not a redirect.
+        return render(request, "digests/unsubscribed.html", context)
+    return redirect(request.path)  # the page's button: redirect after POST
 
 
 def unsubscribe_address(subscriber: Subscriber) -> None:
@@ -159,7 +194,11 @@ def unsubscribe_address(subscriber: Subscriber) -> None:
             subscriber.status = Status.UNSUBSCRIBED
             subscriber.unsubscribed_at = timezone.now()
             subscriber.next_send_at = None
-            subscriber.save(update_fields=["status", "unsubscribed_at", "next_send_at"])
+            # Every confirmation link sent so far stops working (tokens.py).
+            subscriber.generation = F("generation") + 1
+            subscriber.save(update_fields=["status", "unsubscribed_at", "next_send_at",
+                                           "generation"])
+            subscriber.refresh_from_db(fields=["generation"])
         # Waiting digests are dropped; one already handed to a sender checks the status first.
         Delivery.objects.filter(subscriber=subscriber, state=Delivery.State.PENDING).update(
             state=Delivery.State.CANCELLED, finished_at=timezone.now())

@@ -22,6 +22,12 @@ class InterestForm(forms.Form):
         return data
 
 
+class RemoveInterestForm(forms.Form):
+    """The "remove" button of a topic: its id, checked before it reaches a query."""
+
+    remove = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+
 class LibraryForm(forms.Form):
     library = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 8}), max_length=2_000_000,

@@ -14,7 +14,7 @@ from paperfeed.lib.library import read_library
 from paperfeed.lib.text import title_key
 from paperfeed.papers.models import Paper
 from paperfeed.recommend import service
-from paperfeed.recommend.forms import InterestForm, LibraryForm
+from paperfeed.recommend.forms import InterestForm, LibraryForm, RemoveInterestForm
 from paperfeed.recommend.models import Feedback, Interest, PrivateFeed
 
 
@@ -66,10 +66,16 @@ def feedback(request, paper_id: int):
 @login_required
 def preferences(request):
     interest_form, library_form = InterestForm(), LibraryForm()
+    status = 200
     if request.method == "POST":
         if "remove" in request.POST:
-            Interest.objects.filter(user=request.user, pk=request.POST.get("remove")).delete()
-            return redirect("recommend:preferences")
+            remove_form = RemoveInterestForm(request.POST)
+            if remove_form.is_valid():
+                # Already gone (a double click) is fine: the page shows what is left.
+                Interest.objects.filter(user=request.user, pk=remove_form.cleaned_data["remove"]).delete()
+                return redirect("recommend:preferences")
+            messages.error(request, "That is not a topic to remove: use the Remove button next to it.")
+            status = 400
         if "value" in request.POST:
             interest_form = InterestForm(request.POST)
             if interest_form.is_valid():
@@ -93,7 +99,7 @@ def preferences(request):
         "saved": Paper.objects.with_upvotes().filter(
             pk__in=Feedback.objects.filter(user=request.user, kind=Feedback.Kind.SAVED).values("paper_id")),
         "library_count": Feedback.objects.filter(user=request.user, kind=Feedback.Kind.LIBRARY).count(),
-    })
+    }, status=status)
 
 
 def _import_library(user, text: str) -> tuple[int, int]:

@@ -33,7 +33,8 @@ def _path(text: str) -> str:
 @pytest.mark.django_db
 def test_a_visitor_signs_up_and_confirms_through_a_real_smtp_server(client, smtp_server):
     response = client.post(reverse("community:signup"), SIGNUP)
-    assert response.status_code == 200
+    assert response.status_code == 302  # redirect after POST: a reload posts nothing again
+    response = client.get(response["Location"])
     assert b"We sent a confirmation link to ada@example.org" in response.content
     [message] = smtp_server
     assert message["To"] == "ada@example.org"
@@ -47,7 +48,8 @@ def test_a_visitor_signs_up_and_confirms_through_a_real_smtp_server(client, smtp
     assert client.get(link).status_code == 200  # shows a button; GET changes nothing
     assert not accounts.is_verified(User.objects.get(pk=user.pk))
     response = client.post(link)
-    assert b"your address is confirmed" in response.content
+    assert response.status_code == 302 and response["Location"] == link
+    assert b"your address is confirmed" in client.get(link).content
     assert accounts.is_verified(User.objects.get(pk=user.pk))
 
 
@@ -147,7 +149,7 @@ class AccountDeletionTests(CommunityTestCase):
         self.as_owner()
         response = self.client.post(reverse("community:profile_delete", args=["owner"]),
                                     {"password": factories.PASSWORD})
-        assert response.status_code == 200
+        assert response.status_code == 302
         assert not User.objects.filter(username="owner").exists()
         paper = self.refresh(self.paper)
         assert (paper.upvotes_local, Vote.objects.count()) == (1, 1)
@@ -184,3 +186,52 @@ class UnverifiedMemberTests(CommunityTestCase):
         response = self.client.post(reverse("community:comment_new", args=[self.paper.pk]),
                                     {"body": "first!"})
         assert response.status_code == 302 and Comment.objects.count() == 1
+
+
+def _title(response) -> str:
+    return re.search(r"<title>(.*?)</title>", response.content.decode(), re.S)[1]
+
+
+@pytest.mark.django_db
+def test_auth_pages_and_the_reset_mail_name_the_site_not_the_host(client, settings):
+    settings.SITE_NAME, settings.SITE_URL = "Frontier Papers", "https://papers.example.org"
+    factories.member("grace", email="grace@example.org")
+    pages = [client.get(reverse(name)) for name in (
+        "community:login", "community:password_reset", "community:password_reset_done",
+        "community:password_reset_complete")]
+    client.post(reverse("community:password_reset"), {"email": "grace@example.org"})
+    [message] = mail.outbox
+    assert message.subject == "Reset your Frontier Papers password"
+    for part in (message.body, message.alternatives[0][0]):
+        assert "testserver" not in part and "Frontier Papers account" in part
+        assert "https://papers.example.org/accounts/password/reset/" in part
+    form_page = client.get(_path(message.body), follow=True)
+    pages.append(form_page)
+    client.force_login(User.objects.get(username="grace"))
+    pages.append(client.get(reverse("community:password_change")))
+    for page in pages:
+        assert page.status_code == 200
+        assert _title(page).endswith("· Frontier Papers"), _title(page)
+        assert "testserver" not in _title(page)
+
+
+@pytest.mark.django_db
+def test_account_forms_redirect_after_a_successful_post(client):
+    """Post/Redirect/Get: the page after a form is a GET, so a reload sends nothing again."""
+    response = client.post(reverse("community:signup"), SIGNUP)
+    assert (response.status_code, response["Location"]) == (302, reverse("community:verify_sent"))
+    response = client.post(reverse("community:verify_resend"))
+    assert (response.status_code, response["Location"]) == (302, reverse("community:verify_sent"))
+    assert len(mail.outbox) == 2
+    for _ in range(2):  # the reloads
+        page = client.get(reverse("community:verify_sent"))
+        assert page.status_code == 200 and b"ada@example.org" in page.content
+    assert len(mail.outbox) == 2 and User.objects.count() == 1
+
+    delete = reverse("community:profile_delete", args=["ada"])
+    response = client.post(delete, {"password": factories.PASSWORD})
+    assert (response.status_code, response["Location"]) == (302, reverse("community:account_deleted"))
+    assert b"Your account, votes" in client.get(response["Location"]).content
+    assert not User.objects.exists()
+    # Signed out now: the "check your inbox" page has nothing to say.
+    assert client.get(reverse("community:verify_sent"))["Location"] == reverse("community:signup")

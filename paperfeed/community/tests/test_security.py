@@ -9,8 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from django.contrib.auth import get_user_model
-from django.test import Client, override_settings
+from django.contrib.auth import authenticate, get_user_model
+from django.test import Client, RequestFactory, override_settings
 from django.urls import reverse
 
 from paperfeed.community import comments
@@ -164,7 +164,8 @@ class OwnershipTests(CommunityTestCase):
         assert self.client.post(url, {"password": factories.PASSWORD}).status_code == 403
         assert get_user_model().objects.filter(username="owner").exists()
         self.as_owner()
-        assert self.client.post(url, {"password": factories.PASSWORD}).status_code == 200
+        response = self.client.post(url, {"password": factories.PASSWORD})
+        assert response["Location"] == reverse("community:account_deleted")
         assert not get_user_model().objects.filter(username="owner").exists()
 
 
@@ -244,8 +245,40 @@ class RateLimitTests(CommunityTestCase):
             refused = self.client.post(login, right, REMOTE_ADDR="198.51.100.9")
             assert refused.status_code == 429
             assert b"Too many failed sign-ins" in refused.content
+            assert 0 < int(refused["Retry-After"]) <= 3600
             # Other addresses, and successful sign-ins, are not held back.
             assert self.client.post(login, right, REMOTE_ADDR="198.51.100.10").status_code == 302
+
+    def test_the_site_and_the_admin_share_one_failed_sign_in_limit(self):
+        factories.member("boss", is_staff=True, is_superuser=True)
+        site, admin = reverse("community:login"), reverse("admin:login")
+        wrong = {"username": "boss", "password": "guess"}
+        right = {"username": "boss", "password": factories.PASSWORD}
+        ip = {"REMOTE_ADDR": "198.51.100.20"}
+        with _rates(RATE_FAILED_LOGINS_PER_IP="3/hour"):
+            assert self.client.post(site, wrong, **ip).status_code == 200
+            assert self.client.post(admin, wrong, **ip).status_code == 200
+            assert self.client.post(admin, wrong, **ip).status_code == 200
+            for url in (admin, site):
+                refused = self.client.post(url, right, **ip)
+                assert refused.status_code == 429, url
+                assert b"Too many failed sign-ins" in refused.content
+                assert 0 < int(refused["Retry-After"]) <= 3600
+            # Any other caller of authenticate() is held back too, with no extra count.
+            request = RequestFactory().post(site, **ip)
+            assert authenticate(request, **right) is None
+            assert Throttle.objects.get(scope="failed_logins:ip").hits == 3
+            assert self.client.post(admin, right, REMOTE_ADDR="198.51.100.21").status_code == 302
+
+    def test_admin_login_failures_alone_reach_the_limit(self):
+        factories.member("boss", is_staff=True, is_superuser=True)
+        admin = reverse("admin:login")
+        with _rates(RATE_FAILED_LOGINS_PER_IP="25/hour"):
+            codes = [self.client.post(admin, {"username": "boss", "password": f"guess{n}"}).status_code
+                     for n in range(25)]
+            right = self.client.post(admin, {"username": "boss", "password": factories.PASSWORD})
+        assert codes == [200] * 25
+        assert right.status_code == 429 and "Retry-After" in right
 
     def test_signups_are_limited_per_ip(self):
         with _rates(RATE_SIGNUPS_PER_IP="1/hour"):

@@ -66,9 +66,7 @@ def delete(request: HttpRequest, username: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         auth.logout(request)
         accounts.delete_account(member)
-        return render(request, "community/message.html", {
-            "title": "Account deleted",
-            "message": "Your account, votes and the text of your comments are gone."})
+        return redirect("community:account_deleted")
     return render(request, "community/profile_delete.html", {"form": form, "member": member})
 
 

@@ -21,5 +21,6 @@ def smtp_server(settings):
     settings.EMAIL_HOST_PASSWORD = ""
     settings.EMAIL_TIMEOUT = 10
     recorder.port = controller.port
+    recorder.controller = controller  # for tests that stop it listening (controller.server)
     yield recorder
     controller.stop()

@@ -8,8 +8,11 @@ import io
 import pytest
 import time_machine
 from django.core.management import call_command
+from django.urls import reverse
 from django.utils import timezone
 
+from paperfeed.digests import tokens
+from paperfeed.digests.emails import digest_message_id
 from paperfeed.digests.models import Delivery, Subscriber
 from paperfeed.digests.sender import Sender
 from paperfeed.digests.tests.factories import make_paper, make_subscriber
@@ -105,8 +108,9 @@ def test_a_digest_refused_temporarily_too_often_fails(smtp_server, papers, froze
     assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
 
 
-def test_a_permanent_refusal_marks_the_address_and_stops(smtp_server, papers, frozen):
+def test_a_permanent_refusal_marks_the_address_and_stops(smtp_server, papers, frozen, client):
     gone = make_subscriber("gone@example.org")
+    old_link = reverse("digests:confirm", args=[tokens.confirm_token(gone)])
     make_subscriber("ada@example.org")
     smtp_server.refuse["gone@example.org"] = ("rcpt", "550 5.1.1 No such user")
 
@@ -116,6 +120,8 @@ def test_a_permanent_refusal_marks_the_address_and_stops(smtp_server, papers, fr
     gone.refresh_from_db()
     assert gone.status == Subscriber.Status.BOUNCED and "550" in gone.bounce_reason
     assert gone.next_send_at is None
+    # A confirmation link sent before the bounce cannot switch the address back on.
+    assert client.post(old_link).status_code == 400
     assert Delivery.objects.get(subscriber=gone).state == State.FAILED
     frozen.shift(dt.timedelta(days=1))
     Sender().run_once()
@@ -151,12 +157,77 @@ def test_a_digest_left_sending_is_reported_in_doubt_and_never_resent(smtp_server
         call_command("senddigests", "--report-in-doubt", stdout=out)
     assert exit_info.value.code == 3
     assert "ada@example.org\tdaily:2026-11-23" in out.getvalue()
+    # A row from before Message-IDs were stored with "sending" still names its Message-ID.
+    assert f"\t{digest_message_id(ada.pk, 'daily:2026-11-23')}\t" in out.getvalue()
 
     call_command("senddigests", "--resolve", str(Delivery.objects.get().pk), "--as", "resend",
                  stdout=io.StringIO())
     Sender().run_once()
     assert len(smtp_server.messages_to("ada@example.org")) == 1
     assert Delivery.objects.get().state == State.SENT
+
+
+def _report_in_doubt() -> str:
+    out = io.StringIO()
+    with pytest.raises(SystemExit):
+        call_command("senddigests", "--report-in-doubt", stdout=out)
+    return out.getvalue()
+
+
+def test_a_digest_cut_off_mid_message_is_in_doubt_and_the_report_names_its_message_id(
+        smtp_server, papers):
+    make_subscriber("ada@example.org")
+    make_subscriber("bob@example.org")
+    # The server stores Ada's digest, then hangs up before it says 250.
+    smtp_server.hang_up = lambda item: "before-reply" if "ada@example.org" in item.rcpt_tos else ""
+
+    stats = Sender().run_once()
+
+    assert (stats.sent, stats.in_doubt) == (1, 1)
+    [stored] = smtp_server.messages_to("ada@example.org")
+    doubtful = Delivery.objects.get(state=State.IN_DOUBT)
+    assert doubtful.subscriber.email == "ada@example.org"
+    assert doubtful.message_id == stored["Message-ID"] != ""
+    line = next(row for row in _report_in_doubt().splitlines() if row.startswith(f"{doubtful.pk}\t"))
+    assert line.split("\t")[4] == stored["Message-ID"]
+    # Each sent row holds the Message-ID its message went out with.
+    sent = Delivery.objects.get(state=State.SENT)
+    assert sent.message_id == smtp_server.messages_to("bob@example.org")[0]["Message-ID"]
+
+
+def test_a_connection_the_server_dropped_between_two_messages_is_reopened_not_in_doubt(
+        smtp_server, papers):
+    for name in ("ada", "bob", "cy", "dee"):
+        make_subscriber(f"{name}@example.org")
+    # A server whose idle timeout is shorter than the pause between two digests: it closes
+    # the connection after every other message, so the next MAIL FROM meets a closed socket
+    # (smtplib: SMTPServerDisconnected) before anything of that message was handed over.
+    smtp_server.hang_up = lambda item: "after-reply" if smtp_server.count % 2 else ""
+
+    stats = Sender().run_once()
+
+    assert (stats.sent, stats.in_doubt, stats.retrying) == (4, 0, 0)
+    assert set(Delivery.objects.values_list("state", flat=True)) == {State.SENT}
+    for name in ("ada", "bob", "cy", "dee"):
+        assert len(smtp_server.messages_to(f"{name}@example.org")) == 1
+
+
+def test_a_server_gone_for_good_before_data_leaves_the_digest_pending_not_in_doubt(
+        smtp_server, papers):
+    make_subscriber("ada@example.org")
+    make_subscriber("bob@example.org")
+
+    def hang_up(item):  # after the first message: hang up and stop listening
+        smtp_server.controller.server.close()
+        return "after-reply"
+
+    smtp_server.hang_up = hang_up
+
+    stats = Sender().run_once()
+
+    assert (stats.sent, stats.in_doubt, stats.retrying) == (1, 0, 1)
+    retried = Delivery.objects.get(state=State.PENDING)
+    assert "before DATA" in retried.last_error and retried.attempts == 1
 
 
 def test_an_unsubscribed_reader_gets_nothing_already_scheduled(smtp_server, papers):

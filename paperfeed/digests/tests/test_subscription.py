@@ -40,7 +40,9 @@ def test_the_header_offers_to_subscribe_on_every_page(client):
 
 def test_a_visitor_subscribes_with_only_an_address_and_confirms_by_the_signed_link(client, smtp_server):
     response = client.post(reverse("digests:subscribe"), {"email": " Ada@Example.org "})
-    assert response.status_code == 200 and b"Check your inbox" in response.content
+    assert response.status_code == 302  # redirect after POST
+    response = client.get(response["Location"])
+    assert b"Check your inbox" in response.content and b"ada@example.org" in response.content
     subscriber = Subscriber.objects.get()
     assert (subscriber.email, subscriber.status) == ("ada@example.org", Subscriber.Status.PENDING)
     assert subscriber.next_send_at is None and subscriber.user is None
@@ -64,7 +66,7 @@ def test_a_visitor_subscribes_with_only_an_address_and_confirms_by_the_signed_li
 
 def test_subscribing_an_address_twice_sends_the_manage_link_and_tells_no_one(client, smtp_server):
     make_subscriber("ada@example.org")
-    response = client.post(reverse("digests:subscribe"), {"email": "ada@example.org"})
+    response = client.post(reverse("digests:subscribe"), {"email": "ada@example.org"}, follow=True)
     assert b"Check your inbox" in response.content  # the same page as for a new address
     [mail] = smtp_server.messages_to("ada@example.org")
     assert "/digest/manage/" in _link_in(mail)
@@ -74,7 +76,8 @@ def test_subscribing_an_address_twice_sends_the_manage_link_and_tells_no_one(cli
 def test_the_form_cannot_flood_one_inbox(client, smtp_server, settings, frozen):
     settings.DIGESTS = {**settings.DIGESTS, "MAILS_PER_ADDRESS": parse_rate("2/day")}
     for _ in range(4):
-        response = client.post(reverse("digests:subscribe"), {"email": "victim@example.org"})
+        response = client.post(reverse("digests:subscribe"), {"email": "victim@example.org"},
+                               follow=True)
         assert b"Check your inbox" in response.content  # the same answer every time
     assert len(smtp_server.messages_to("victim@example.org")) == 2
     frozen.shift(dt.timedelta(days=1))  # a new day, a new allowance
@@ -86,7 +89,7 @@ def test_one_address_cannot_subscribe_the_world(client, smtp_server, settings):
     settings.DIGESTS = {**settings.DIGESTS, "SUBSCRIBE_PER_IP": parse_rate("3/hour")}
     for n in range(3):
         assert client.post(reverse("digests:subscribe"), {"email": f"a{n}@example.org"},
-                           REMOTE_ADDR="10.0.0.9").status_code == 200
+                           REMOTE_ADDR="10.0.0.9").status_code == 302
     refused = client.post(reverse("digests:subscribe"), {"email": "a3@example.org"},
                           REMOTE_ADDR="10.0.0.9")
     assert refused.status_code == 429
@@ -94,7 +97,7 @@ def test_one_address_cannot_subscribe_the_world(client, smtp_server, settings):
     assert b"Too many subscribe requests" in refused.content
     assert not Subscriber.objects.filter(email="a3@example.org").exists()
     assert client.post(reverse("digests:subscribe"), {"email": "a3@example.org"},
-                       REMOTE_ADDR="10.0.0.10").status_code == 200  # another network is fine
+                       REMOTE_ADDR="10.0.0.10").status_code == 302  # another network is fine
 
 
 def test_a_bad_address_gets_a_clear_error(client):
@@ -132,7 +135,8 @@ def test_preferences_change_from_the_manage_link_and_reschedule_in_the_local_tim
         "max_papers": "5", "include_trending": "", "keywords": "diffusion, sparse attention",
         "categories": "cs.LG, math", "authors": "Yann LeCun\nAda Lovelace",
     })
-    assert response.status_code == 200 and b"Saved." in response.content
+    assert (response.status_code, response["Location"]) == (302, url + "?saved=1")
+    assert b"Saved." in client.get(response["Location"]).content
     subscriber.refresh_from_db()
     assert (subscriber.cadence, subscriber.weekday, subscriber.send_hour) == ("weekly", 4, 7)
     assert subscriber.keywords == ["diffusion", "sparse attention"]
@@ -184,15 +188,6 @@ def test_other_forms_still_need_their_csrf_token():
                      {"cadence": "weekly"}).status_code == 403
 
 
-def test_an_unsubscribed_reader_can_come_back_from_the_same_link(client):
-    subscriber = make_subscriber("ada@example.org", status=Subscriber.Status.UNSUBSCRIBED, due=False)
-    url = reverse("digests:manage", args=[tokens.manage_token(subscriber)])
-    assert b"Subscribe again" in client.get(url).content
-    client.post(url, {"action": "resubscribe"})
-    subscriber.refresh_from_db()
-    assert subscriber.status == Subscriber.Status.ACTIVE and subscriber.next_send_at is not None
-
-
 def test_a_link_for_a_deleted_address_is_refused_not_an_error(client):
     subscriber = make_subscriber("ada@example.org", due=False)
     token = tokens.manage_token(subscriber)
@@ -206,3 +201,69 @@ def test_the_manage_page_costs_one_query(client, django_assert_num_queries):
     url = reverse("digests:manage", args=[tokens.manage_token(subscriber)])
     with django_assert_num_queries(1):
         assert client.get(url).status_code == 200
+
+
+def test_digest_forms_redirect_after_a_successful_post(client, smtp_server):
+    """Post/Redirect/Get: a reload of the page after a form sends and changes nothing."""
+    response = client.post(reverse("digests:subscribe"), {"email": "ada@example.org"})
+    assert (response.status_code, response["Location"]) == (302, reverse("digests:subscribe_sent"))
+    for _ in range(2):
+        page = client.get(response["Location"])
+        assert b"Check your inbox" in page.content and b"ada@example.org" in page.content
+    assert len(smtp_server.messages_to("ada@example.org")) == 1
+    # Without a subscription in this session, the page has nothing to say.
+    assert Client().get(reverse("digests:subscribe_sent"))["Location"] == reverse("digests:subscribe")
+
+    subscriber = make_subscriber("bob@example.org")
+    url = reverse("digests:unsubscribe", args=[tokens.manage_token(subscriber)])
+    response = client.post(url)  # the page's button
+    assert (response.status_code, response["Location"]) == (302, url)
+    assert b"You are unsubscribed" in client.get(url).content
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED
+
+
+def _subscribe(client, smtp_server, email: str) -> str:
+    """Post the form and return the path of the link in the newest e-mail to ``email``."""
+    client.post(reverse("digests:subscribe"), {"email": email})
+    return _link_in(smtp_server.messages_to(email)[-1])
+
+
+def test_unsubscribing_wins_over_every_earlier_confirmation_link(client, smtp_server):
+    first = _subscribe(client, smtp_server, "ada@example.org")
+    again = _subscribe(client, smtp_server, "ada@example.org")  # two links, both pending
+    assert client.post(first).status_code == 302
+    subscriber = Subscriber.objects.get()
+    unsubscribe = reverse("digests:unsubscribe", args=[tokens.manage_token(subscriber)])
+    Client().post(unsubscribe, "List-Unsubscribe=One-Click",
+                  content_type="application/x-www-form-urlencoded")
+    for link in (first, again):  # still within their 7 days
+        assert client.get(link).status_code == 400
+        assert client.post(link).status_code == 400
+    subscriber.refresh_from_db()
+    assert subscriber.status == Subscriber.Status.UNSUBSCRIBED and subscriber.next_send_at is None
+
+    # Only a new opt-in undoes it: a new link works, the old ones stay dead.
+    fresh = _subscribe(client, smtp_server, "ada@example.org")
+    assert client.post(fresh).status_code == 302
+    assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
+    assert client.post(first).status_code == 400
+    # And unsubscribing again beats that new link too.
+    Client().post(unsubscribe, "List-Unsubscribe=One-Click",
+                  content_type="application/x-www-form-urlencoded")
+    assert client.post(fresh).status_code == 400
+    assert Subscriber.objects.get().status == Subscriber.Status.UNSUBSCRIBED
+
+
+def test_an_old_manage_link_subscribes_again_only_through_a_new_confirmation(client, smtp_server):
+    subscriber = make_subscriber("ada@example.org")
+    manage = reverse("digests:manage", args=[tokens.manage_token(subscriber)])
+    unsubscribe = reverse("digests:unsubscribe", args=[tokens.manage_token(subscriber)])
+    client.post(unsubscribe)
+    response = client.post(manage, {"action": "resubscribe"})
+    assert response["Location"] == reverse("digests:subscribe_sent")
+    assert Subscriber.objects.get().status == Subscriber.Status.PENDING  # not active yet
+    [mail] = smtp_server.messages_to("ada@example.org")
+    assert client.post(_link_in(mail)).status_code == 302
+    assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
+

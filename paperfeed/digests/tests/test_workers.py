@@ -125,6 +125,9 @@ def test_a_sender_killed_after_the_server_took_the_message_leaves_it_in_doubt_no
     report = subprocess.run([sys.executable, "-m", "paperfeed.cli", "senddigests", "--report-in-doubt"],
                             env=world, capture_output=True, text=True, timeout=60)
     assert report.returncode == 3 and doubtful[0] in report.stdout
+    # The report names the Message-ID to look up in the server's log: the one that arrived.
+    [arrived] = smtp_server.messages_to(doubtful[0])
+    assert f"\t{arrived['Message-ID']}\t" in report.stdout
 
 
 def test_killing_the_sender_at_random_points_never_sends_a_digest_twice(world, smtp_server):

@@ -10,6 +10,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.views.generic.dates import DayArchiveView, MonthArchiveView, WeekArchiveView
 
+from paperfeed.lib.periods import iso_week, month_bounds, week_bounds
 from paperfeed.papers.models import Paper
 from paperfeed.papers.views.mixins import PaperListMixin
 
@@ -17,13 +18,15 @@ _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 
 
-def _iso_week(day: dt.date) -> str:
-    year, week, _ = day.isocalendar()
-    return f"{year}-W{week:02d}"
-
-
 class PeriodMixin(PaperListMixin):
-    """Adds the period's bounds, neighbours with papers, and a label to the context."""
+    """Adds the period's bounds, neighbours with papers, and a label to the context.
+
+    The papers are those of ``period_bounds`` (first and last day, inclusive), not of
+    Django's ``[start, next start)``: the next start of 9999-12 or of the week holding
+    9999-12-31 is past the last date Python can hold. Django's naive previous/next
+    day/week/month are not computed either (they would overflow at the same edges):
+    the page links the nearest periods that have papers instead.
+    """
 
     period = ""
 
@@ -32,6 +35,17 @@ class PeriodMixin(PaperListMixin):
 
     def period_url(self, day: dt.date) -> str:
         raise NotImplementedError
+
+    def get_period_queryset(self):
+        start, end = self.period_bounds()
+        return self.get_dated_queryset(feed_date__gte=start, feed_date__lte=end)
+
+    def _no_neighbour(self, date):
+        return None
+
+    get_next_day = get_previous_day = _no_neighbour
+    get_next_week = get_previous_week = _no_neighbour
+    get_next_month = get_previous_month = _no_neighbour
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -45,8 +59,8 @@ class PeriodMixin(PaperListMixin):
         context.update(
             nav="daily",
             period=self.period,
-            week_slug=_iso_week(start),
-            month_slug=f"{start.year}-{start.month:02d}",
+            week_slug=iso_week(start),
+            month_slug=f"{start.year:04d}-{start.month:02d}",
             period_start=start,
             period_end=end,
             previous_day=previous_day,
@@ -73,10 +87,17 @@ class DayView(PeriodMixin, DayArchiveView):
         return day, day
 
     def get_day_date(self) -> dt.date:
-        return dt.date(int(self.get_year()), int(self.get_month()), int(self.get_day()))
+        try:
+            return dt.date(int(self.get_year()), int(self.get_month()), int(self.get_day()))
+        except ValueError:
+            raise Http404("There is no such day.") from None
 
     def period_url(self, day: dt.date) -> str:
         return reverse("papers:day", args=[day.isoformat()])
+
+    def get_dated_items(self):
+        day = self.get_day_date()
+        return None, self.get_period_queryset(), {"day": day}
 
 
 class LatestView(DayView):
@@ -106,20 +127,26 @@ class WeekView(PeriodMixin, WeekArchiveView):
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         match = _WEEK.fullmatch(kwargs.get("week", ""))
-        if not match or not 1 <= int(match[2]) <= dt.date(int(match[1]), 12, 28).isocalendar()[1]:
-            raise Http404("Weeks look like 2025-W07.")
+        try:
+            self.bounds = week_bounds(int(match[1]), int(match[2])) if match else None
+        except ValueError:
+            self.bounds = None
+        if self.bounds is None:
+            raise Http404("Weeks look like 2025-W07 (and week 53 exists only in some years).")
         self.kwargs.update(year=match[1], week=match[2])
 
     def period_bounds(self):
-        start = dt.date.fromisocalendar(int(self.get_year()), int(self.get_week()), 1)
-        return start, start + dt.timedelta(days=6)
+        return self.bounds
 
     def period_url(self, day: dt.date) -> str:
-        return reverse("papers:week", args=[_iso_week(day)])
+        return reverse("papers:week", args=[iso_week(day)])
+
+    def get_dated_items(self):
+        return None, self.get_period_queryset(), {"week": self.bounds[0]}
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
-        context["iso_week"] = f"{int(self.get_year())}-W{int(self.get_week()):02d}"
+        context["iso_week"] = f"{int(self.get_year()):04d}-W{int(self.get_week()):02d}"
         return context
 
 
@@ -131,21 +158,23 @@ class MonthView(PeriodMixin, MonthArchiveView):
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         match = _MONTH.fullmatch(kwargs.get("month", ""))
-        if not match or not 1 <= int(match[2]) <= 12:
+        try:
+            self.bounds = month_bounds(int(match[1]), int(match[2])) if match else None
+        except ValueError:
+            self.bounds = None
+        if self.bounds is None:
             raise Http404("Months look like 2025-07.")
         self.kwargs.update(year=match[1], month=f"{int(match[2]):02d}")
 
     def period_bounds(self):
-        start = dt.date(int(self.get_year()), int(self.get_month()), 1)
-        end = (start + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)
-        return start, end
+        return self.bounds
 
     def period_url(self, day: dt.date) -> str:
-        return reverse("papers:month", args=[f"{day.year}-{day.month:02d}"])
+        return reverse("papers:month", args=[f"{day.year:04d}-{day.month:02d}"])
 
-    def get_date_list(self, queryset, date_type=None, ordering="ASC"):
-        # The page doesn't show the month's list of days: skip the query that builds it.
-        return []
+    def get_dated_items(self):
+        # The page doesn't show the month's list of days: no date list, no query for it.
+        return [], self.get_period_queryset(), {"month": self.bounds[0]}
 
 
 def go_to_date(request):
@@ -164,10 +193,10 @@ def go_to_date(request):
             day = dt.date.fromisoformat(raw_date)
             return redirect(reverse("papers:day", args=[day.isoformat()]) + suffix)
         if match := _WEEK.fullmatch(raw_week):
-            dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
+            week_bounds(int(match[1]), int(match[2]))
             return redirect(reverse("papers:week", args=[f"{match[1]}-W{int(match[2]):02d}"]) + suffix)
         if match := _MONTH.fullmatch(raw_month):
-            dt.date(int(match[1]), int(match[2]), 1)
+            month_bounds(int(match[1]), int(match[2]))
             return redirect(reverse("papers:month", args=[f"{match[1]}-{int(match[2]):02d}"]) + suffix)
     except ValueError:
         pass

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import close_old_connections
 
+from paperfeed.digests.emails import digest_message_id
 from paperfeed.digests.models import Delivery
 from paperfeed.digests.preview import preview_messages
 from paperfeed.digests.sender import Sender, resolve_in_doubt
@@ -106,12 +107,18 @@ class Command(BaseCommand):
         rows = Delivery.objects.in_doubt().select_related("subscriber").order_by("sending_at")
         count = 0
         for row in rows:
+            if not count:
+                self.stdout.write("id\taddress\tedition\tsending since (UTC)\tMessage-ID\terror")
             count += 1
+            # Rows put in doubt before the Message-ID was stored with "sending" lack it:
+            # it is a function of (subscriber, edition), so it can be given all the same.
+            message_id = row.message_id or digest_message_id(row.subscriber_id, row.edition)
             self.stdout.write(f"{row.pk}\t{row.subscriber.email}\t{row.edition}\t"
-                              f"{row.sending_at:%Y-%m-%d %H:%M:%S}\t{row.last_error}")
+                              f"{row.sending_at:%Y-%m-%d %H:%M:%S}\t{message_id}\t{row.last_error}")
         self.stdout.write(f"{count} digest(s) in doubt" + (
-            ": check the SMTP server's log for each Message-ID, then "
-            "`paperfeed senddigests --resolve ID --as sent|resend`" if count else ""))
+            ": look each Message-ID up in the SMTP server's log, then "
+            "`paperfeed senddigests --resolve ID --as sent|resend` (ID: the first column)"
+            if count else ""))
         if count:
             raise SystemExit(3)
         return None
