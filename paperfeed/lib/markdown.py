@@ -18,19 +18,26 @@ _md = MarkdownIt("commonmark", {"html": False, "linkify": False, "typographer": 
 # Remote images would let a comment track its readers.
 _md.disable("image")
 
-# A comment sits under the page's h1 and its "Discussion" h2, so its own headings start
-# at h3: "# Title" in a comment must not compete with the page's title (heading order).
-_HEADING_SHIFT = 2
+# A comment sits under the page's h1 and its "Discussion" h2, so its headings start at h3
+# and never skip a level (heading order): "## Title" first becomes h3, a "####" after it
+# h4. Levels only rise one at a time; going back up is free, as in any document.
+_FIRST_LEVEL = 3
 
 
-def _shifted_heading(renderer, tokens, idx, options, env):
-    token = tokens[idx]
-    token.tag = f"h{min(int(token.tag[1]) + _HEADING_SHIFT, 6)}"
-    return renderer.renderToken(tokens, idx, options, env)
+def _heading_levels(state) -> None:
+    previous = _FIRST_LEVEL - 1
+    opened: list[str] = []
+    for token in state.tokens:
+        if token.type == "heading_open":
+            level = min(int(token.tag[1]) + _FIRST_LEVEL - 1, previous + 1, 6)
+            token.tag = f"h{level}"
+            opened.append(token.tag)
+            previous = level
+        elif token.type == "heading_close":
+            token.tag = opened.pop()
 
 
-_md.add_render_rule("heading_open", _shifted_heading)
-_md.add_render_rule("heading_close", _shifted_heading)
+_md.core.ruler.push("heading_levels", _heading_levels)
 
 _TAGS = {"p", "br", "strong", "em", "code", "pre", "blockquote", "ul", "ol", "li", "a", "hr",
          "del", "h3", "h4", "h5", "h6"}

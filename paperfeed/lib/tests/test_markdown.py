@@ -62,8 +62,9 @@ def test_raw_html_shows_as_text():
 
 def test_headings_start_below_the_pages_own_h1_and_h2():
     assert render_markdown("# Big") == "<h3>Big</h3>"
-    assert render_markdown("## Smaller\n\n#### Small\n\n###### Tiny") == (
-        "<h4>Smaller</h4>\n<h6>Small</h6>\n<h6>Tiny</h6>")
+    # A comment that starts at "##" or jumps from "##" to "####" still goes one step at a time.
+    assert render_markdown("## Smaller\n\n#### Small\n\n# Back up\n\n###### Tiny") == (
+        "<h3>Smaller</h3>\n<h4>Small</h4>\n<h3>Back up</h3>\n<h4>Tiny</h4>")
 
 
 def test_raw_heading_tags_stay_text():
