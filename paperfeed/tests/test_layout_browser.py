@@ -37,22 +37,35 @@ def _box(page, selector):
     return page.locator(selector).first.bounding_box()
 
 
+def _check_header_and_width(page, name, size, scheme):
+    header = page.locator(".site-header").bounding_box()
+    assert header["height"] <= 64, f"{name}: header {header['height']}px tall"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {size} ({scheme})"
+    # Everything the header row shows sits on that one row, and nothing in it is cut.
+    tops = page.evaluate("""() => [...document.querySelectorAll('.header-row > *')]
+        .filter(e => e.getClientRects().length && getComputedStyle(e).display !== 'none')
+        .map(e => e.getBoundingClientRect()).filter(r => r.height > 0)
+        .map(r => r.top + r.height / 2)""")
+    assert max(tops) - min(tops) < 12, f"{name}: the header wraps ({tops})"
+    clipped = page.evaluate(
+        "(n => n.scrollWidth - n.clientWidth)(document.querySelector('.main-nav'))")
+    assert clipped <= 0, f"{name}: the header's links are cut by {clipped}px"
+
+
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("size", ["phone", "desktop"])
 def test_the_header_is_one_compact_row_and_no_page_scrolls_sideways(site, browser, size, scheme):
+    visitor = _context(browser, SIZES[size], scheme)
+    page = visitor.new_page()
+    for name in ["daily", "paper", "sign-in"]:  # signed out: "Sign in" in the row
+        page.goto(site.url + site.pages()[name])
+        _check_header_and_width(page, name, size, scheme)
+    visitor.close()
     context, page = _member_page(browser, site, SIZES[size], scheme)
     for name, path in site.pages().items():
         page.goto(site.url + path)
-        header = page.locator(".site-header").bounding_box()
-        assert header["height"] <= 64, f"{name}: header {header['height']}px tall"
-        overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-        assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {size} ({scheme})"
-        # Everything the header row shows sits on that one row.
-        tops = page.evaluate("""() => [...document.querySelectorAll('.header-row > *')]
-            .filter(e => e.getClientRects().length && getComputedStyle(e).display !== 'none')
-            .map(e => e.getBoundingClientRect()).filter(r => r.height > 0)
-            .map(r => r.top + r.height / 2)""")
-        assert max(tops) - min(tops) < 12, f"{name}: the header wraps ({tops})"
+        _check_header_and_width(page, name, size, scheme)
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
     assert background == ("rgb(15, 17, 21)" if scheme == "dark" else "rgb(255, 255, 255)")
     assert page.evaluate("window.__csp") == []
