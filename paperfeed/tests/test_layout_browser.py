@@ -63,7 +63,9 @@ def test_the_header_is_one_compact_row_and_no_page_scrolls_sideways(site, browse
         _check_header_and_width(page, name, size, scheme)
     visitor.close()
     context, page = _member_page(browser, site, SIZES[size], scheme)
-    for name, path in site.pages().items():
+    more = {"all": "/papers/all", "week": "/papers/week/2025-W47", "profile": "/users/ada/",
+            "404": "/no/such/page", "403": "/moderation/"}
+    for name, path in {**site.pages(), **more}.items():
         page.goto(site.url + path)
         _check_header_and_width(page, name, size, scheme)
     background = page.evaluate("getComputedStyle(document.body).backgroundColor")
@@ -248,4 +250,17 @@ def test_the_comment_form_and_the_pages_run_without_csp_violations(site, browser
         s.textContent = 'window.__ran = 1'; document.body.appendChild(s); }""")
     page.wait_for_function("() => window.__csp.length > 0")
     assert page.evaluate("window.__ran") is None
+    context.close()
+
+
+def test_a_for_you_row_and_its_why_line_share_one_separator(site, browser):
+    context, page = _member_page(browser, site, PHONE)
+    page.goto(site.url + "/papers/for-you")
+    rows = page.evaluate("""() => [...document.querySelectorAll('.why-row')].map(why => {
+        const article = why.previousElementSibling.querySelector('article');
+        return [getComputedStyle(article).borderBottomWidth, getComputedStyle(why).borderBottomWidth,
+                why.getBoundingClientRect().top >= article.getBoundingClientRect().bottom - 1];
+    })""")
+    assert rows, "the For-you page shows picks with a why line"
+    assert all(row == ["0px", "1px", True] for row in rows), rows
     context.close()
