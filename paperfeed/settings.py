@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "paperfeed.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,6 +161,8 @@ SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+# Error pages in the site's layout (paperfeed/errors.py; 403.html and 404.html are Django's).
+CSRF_FAILURE_VIEW = "paperfeed.errors.csrf_failure"
 
 # E-mail (shared): community (verification, password reset) and digests send through
 # Django's mail framework. Without an SMTP host, mail goes to the console so a laptop

@@ -18,3 +18,7 @@ urlpatterns = [
     path("admin/login/", signin_limited(admin.site.login)),
     path("admin/", admin.site.urls),
 ]
+
+# 400 and 500 render without the request's context, so they draw with the database down.
+handler400 = "paperfeed.errors.bad_request"
+handler500 = "paperfeed.errors.server_error"

@@ -38,3 +38,15 @@ def test_an_anchor_in_the_reference_lands_below_the_sticky_header(page, live_ser
     heading = page.get_by_role("heading", name="POST /api/v1/submissions").bounding_box()
     header = page.locator(".site-header").bounding_box()
     assert heading["y"] >= header["y"] + header["height"]
+
+
+def test_the_reference_shows_code_as_code_and_fits_a_phone(browser, live_server):
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    page.goto(f"{live_server.url}/api/docs")
+    intro = page.locator(".api-docs > p").first
+    assert "`" not in intro.inner_text()
+    assert "/api/daily_papers" in intro.locator("code").all_inner_texts()
+    assert "`" not in page.locator("main").inner_text()  # nor in any route's description
+    assert page.evaluate("document.documentElement.scrollWidth - window.innerWidth") <= 0
+    context.close()

@@ -23,6 +23,7 @@ def test_a_visitor_subscribes_confirms_gets_the_digest_and_unsubscribes(
     settings.SITE_URL = live_server.url
     load_demo_corpus()
     page.goto(f"{live_server.url}/papers/trending")
+    page.locator(".header-menu > summary").click()  # the header's menu holds the e-mail box
     page.get_by_placeholder("you@example.org").fill("reader@example.org")
     page.locator(".header-subscribe").get_by_role("button", name="Subscribe").click()
     assert page.get_by_role("heading", level=1).inner_text() == "Check your inbox"

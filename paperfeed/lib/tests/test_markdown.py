@@ -60,9 +60,24 @@ def test_raw_html_shows_as_text():
     assert render_markdown("<b>bold?</b>") == "<p>&lt;b&gt;bold?&lt;/b&gt;</p>"
 
 
-def test_headings_keep_their_text_only():
-    assert render_markdown("# Big") == "Big"
+def test_headings_start_below_the_pages_own_h1_and_h2():
+    assert render_markdown("# Big") == "<h3>Big</h3>"
+    # A comment that starts at "##" or jumps from "##" to "####" still goes one step at a time.
+    assert render_markdown("## Smaller\n\n#### Small\n\n# Back up\n\n###### Tiny") == (
+        "<h3>Smaller</h3>\n<h4>Small</h4>\n<h3>Back up</h3>\n<h4>Tiny</h4>")
+
+
+def test_raw_heading_tags_stay_text():
+    assert render_markdown("<h1>Big</h1>") == "<p>&lt;h1&gt;Big&lt;/h1&gt;</p>"
 
 
 def test_empty_text_renders_to_nothing():
     assert render_markdown("") == ""
+
+
+def test_code_spans_show_backticks_as_code_and_escape_the_rest():
+    from paperfeed.lib.markdown import code_spans
+
+    assert code_spans("Use `a<b>` and `c`, not <i>.") == (
+        "Use <code>a&lt;b&gt;</code> and <code>c</code>, not &lt;i&gt;.")
+    assert code_spans("a lone ` stays") == "a lone ` stays"

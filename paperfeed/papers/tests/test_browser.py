@@ -23,7 +23,7 @@ def test_a_reader_opens_the_daily_page_and_follows_a_paper(site, page):
     page.goto(f"{site}/papers/date/2025-09-28")
     assert page.title().startswith("Papers of September 28, 2025")
     first = page.locator("ol.papers > li").first
-    assert "▲" in first.inner_text()
+    assert first.locator(".votes .count").is_visible()
     link = page.get_by_role("link", name="Group-Relative REINFORCE Is Secretly an Off-Policy Algorithm", exact=False)
     link.click()
     page.wait_for_url("**/papers/group-relative-reinforce-**")

@@ -25,7 +25,7 @@ def test_a_visitor_searches_from_the_header_and_pages_through(indexed_live, page
     page.keyboard.press("Enter")
     page.wait_for_url("**/papers/search?q=video+diffusion")
     first = page.locator("ol.papers li.paper").first
-    assert "History-Guided Video Diffusion" in first.locator("h3").inner_text()
+    assert "History-Guided Video Diffusion" in first.locator(".paper-title").inner_text()
     assert page.locator("mark").count() > 5
     page.get_by_role("link", name="Next →").click()
     page.wait_for_url("**page=2")
@@ -33,5 +33,5 @@ def test_a_visitor_searches_from_the_header_and_pages_through(indexed_live, page
     page.get_by_role("link", name="newest").click()
     page.wait_for_url("**sort=newest**")
     assert "page=" not in page.url and page.locator("ol.papers li.paper").count() == 10
-    page.locator("ol.papers h3 a").first.click()
+    page.locator("ol.papers .paper-title a").first.click()
     assert page.get_by_role("heading", name="Related papers").is_visible()
