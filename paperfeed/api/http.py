@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import re
+import secrets
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from paperfeed.api import ratelimit
-from paperfeed.api.models import ApiToken
+from paperfeed.api.models import ApiToken, FeedVersion
 
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -191,14 +195,15 @@ def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
                 response = func(request, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(exc.status, exc.message, {**headers, **exc.headers})
+            patch_vary_headers(response, ["Authorization"])
+            if response.status_code == 200:
+                response.setdefault("Cache-Control",
+                                    "private, no-store" if request.api_token else cache)
+                # A 304 is a new response: headers are added after it is made.
+                response = _conditional(request, response)
             for name, value in headers.items():
                 response.setdefault(name, value)
-            response["Access-Control-Allow-Origin"] = "*"
-            patch_vary_headers(response, ["Authorization"])
-            if response.status_code != 200:
-                return response
-            response.setdefault("Cache-Control", "private, no-store" if request.api_token else cache)
-            return _conditional(request, response)
+            return with_cors(response)
 
         # No cookies are read here (tokens are headers), so CSRF has nothing to protect;
         # exempting lets a stray POST get the clear 405 below instead of a CSRF page.
@@ -207,10 +212,23 @@ def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
     return decorate(view) if view is not None else decorate
 
 
+# Response headers browser code may read cross-origin besides the CORS-safelisted ones
+# (Content-Type, Cache-Control, Last-Modified, ...): pagination, revalidation, limits.
+EXPOSED_HEADERS = ("Link", "ETag", "Location", "Retry-After", "X-RateLimit-Limit",
+                   "X-RateLimit-Remaining", "WWW-Authenticate", "Content-Disposition", "Allow")
+
+
+def with_cors(response: HttpResponse) -> HttpResponse:
+    """Open a public response to any origin. No cookie is ever read by these routes
+    (tokens are headers), so ``*`` without credentials shares nothing private."""
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
+    return response
+
+
 def _preflight(allow: str = "GET, HEAD, OPTIONS") -> HttpResponse:
     """CORS preflight: browsers ask before sending ``Authorization`` cross-origin."""
-    response = HttpResponse(status=204)
-    response["Access-Control-Allow-Origin"] = "*"
+    response = with_cors(HttpResponse(status=204))
     response["Access-Control-Allow-Methods"] = allow
     response["Access-Control-Allow-Headers"] = ("Authorization, Content-Type, If-None-Match, "
                                                 "If-Modified-Since")
@@ -247,10 +265,9 @@ def api_action(*methods: str):
                 response = func(request, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(exc.status, exc.message, exc.headers)
-            response["Access-Control-Allow-Origin"] = "*"
             response["Cache-Control"] = "private, no-store"
             patch_vary_headers(response, ["Authorization"])
-            return response
+            return with_cors(response)
 
         return csrf_exempt(wrapper)
 
@@ -293,14 +310,60 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 def conditional_view(view: Callable) -> Callable:
-    """ETag + 304 for non-API views (feeds): readers poll them often."""
+    """For non-API public views (feeds): CORS, ETag and Last-Modified, and 304s.
+
+    Both validators follow the body: the ETag is its hash, and Last-Modified is when
+    this URL first sent that body (``FeedVersion``), so neither can tell a reader
+    "not modified" about a changed feed, nor "modified" about an unchanged one.
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        if request.method == "OPTIONS":
+            return _preflight()
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as exc:
+            response = HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             response.setdefault("Cache-Control", "public, max-age=300")
-            return _conditional(request, response)
-        return response
+            response = _versioned(request, response)
+        return with_cors(response)
 
     return wrapper
+
+
+def _versioned(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    set_response_etag(response)
+    etag = response["ETag"]
+    since = _first_sent(request.get_full_path(), etag)
+    response["Last-Modified"] = http_date(since.timestamp())
+    return get_conditional_response(request, etag=etag, last_modified=int(since.timestamp()),
+                                    response=response)
+
+
+def _first_sent(url: str, etag: str) -> dt.datetime:
+    """When ``url`` first sent the body tagged ``etag`` (now, if this is the first time).
+
+    Each new body moves the time forward by at least a second, so a reader holding the
+    previous Last-Modified never gets a 304 for a body that changed within one second.
+    """
+    key = hashlib.sha256(url.encode()).hexdigest()
+    row = FeedVersion.objects.filter(key=key).first()
+    if row is not None and row.etag == etag:
+        return row.since
+    now = timezone.now().replace(microsecond=0)
+    since = now if row is None else max(now, row.since + dt.timedelta(seconds=1))
+    if row is not None:
+        FeedVersion.objects.filter(pk=row.pk).update(etag=etag, since=since)
+        return since
+    try:
+        with transaction.atomic():
+            FeedVersion.objects.create(key=key, etag=etag, since=since)
+    except IntegrityError:  # another process saw this URL first at the same moment
+        FeedVersion.objects.filter(key=key).update(etag=etag, since=since)
+    if secrets.randbelow(100) == 0:
+        # Search feeds make a row per query: forget versions untouched for 90 days (a
+        # feed that comes back just starts again from now).
+        FeedVersion.objects.filter(since__lt=now - dt.timedelta(days=90)).delete()
+    return since

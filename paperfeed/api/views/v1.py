@@ -19,6 +19,7 @@ from paperfeed.api.http import (
     json_response,
     period_param,
     text_param,
+    with_cors,
 )
 from paperfeed.api.queries import api_papers, find_paper, in_period
 from paperfeed.api.serializers import v1_paper
@@ -155,6 +156,4 @@ def me(request: HttpRequest):
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = ""):
     """404 whatever the method: no route here, so no method could be the wrong one."""
-    response = error_response(404, f"There is no API route /api/{rest[:100]!r}; see /api/docs.")
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return with_cors(error_response(404, f"There is no API route /api/{rest[:100]!r}; see /api/docs."))
