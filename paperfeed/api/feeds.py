@@ -23,6 +23,7 @@ from django.utils.html import escape
 
 from paperfeed.api import search
 from paperfeed.api.queries import api_papers, latest_days, trending_in
+from paperfeed.lib.text import abstract_paragraphs
 from paperfeed.papers.models import Category, Paper
 
 FEED_DAYS = 3  # the daily feed carries the latest few feed days, so a missed poll loses nothing
@@ -97,7 +98,7 @@ class PaperFeed(Feed):
 
     def item_description(self, item: Paper) -> str:
         # HTML, which the feed generator escapes into the XML; readers render it.
-        parts = [f"<p>{escape(_clean(item.abstract))}</p>" if item.abstract else ""]
+        parts = [f"<p>{escape(_clean(text))}</p>" for text in abstract_paragraphs(item.abstract)]
         links = []
         if item.best_pdf_url:
             links.append(f'<a href="{escape(item.best_pdf_url)}">PDF</a>')
