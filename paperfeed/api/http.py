@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 import functools
 import hashlib
@@ -24,6 +25,8 @@ _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_PARAM_LENGTH = 500
+# An arXiv category (cs.LG, cond-mat.stat-mech) or archive (cs), or empty (no filter).
+CATEGORY_PATTERN = r"^([A-Za-z-]{1,20}(\.[A-Za-z-]{1,20})?)?$"
 
 
 class ApiError(Exception):
@@ -62,6 +65,11 @@ def _typed(request: HttpRequest, name: str) -> str | None:
     if raw == "":
         raise ApiError(400, f"{name} is empty: give a value or leave it out.")
     return raw
+
+
+def token_param(request: HttpRequest, name: str) -> str:
+    """An opaque value (a cursor) exactly as given: blanks are not trimmed, empty is a 400."""
+    return _typed(request, name) or ""
 
 
 def int_param(request: HttpRequest, name: str, default: int, *, minimum: int, maximum: int) -> int:
@@ -110,20 +118,29 @@ def period_param(request: HttpRequest) -> tuple[dt.date, dt.date] | None:
             day = date_param(request, "date")
             return day, day
         if given[0] == "week":
-            match = _WEEK.fullmatch(raw)
-            if not match:
-                raise ValueError
-            start = dt.date.fromisocalendar(int(match[1]), int(match[2]), 1)
-            return start, start + dt.timedelta(days=6)
+            return _week(raw)
         match = _MONTH.fullmatch(raw)
         if not match:
             raise ValueError
-        start = dt.date(int(match[1]), int(match[2]), 1)
-        following = dt.date(start.year + start.month // 12, start.month % 12 + 1, 1)
-        return start, following - dt.timedelta(days=1)
+        year, month = int(match[1]), int(match[2])
+        return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
     except (ValueError, OverflowError):
         examples = {"week": "2025-W09", "month": "2025-02"}
         raise ApiError(400, f"{given[0]} must look like {examples.get(given[0], '2025-11-20')}.") from None
+
+
+def _week(raw: str) -> tuple[dt.date, dt.date]:
+    """An ISO week's days; a well-formed week the calendar lacks (W53 of a 52-week year)
+    is a 404, like a day page that does not exist, not a malformed request."""
+    match = _WEEK.fullmatch(raw)
+    if not match or not 1 <= int(match[2]) <= 53 or match[1] == "0000":
+        raise ValueError
+    year, week = int(match[1]), int(match[2])
+    if week == 53 and dt.date(year, 12, 28).isocalendar().week != 53:
+        raise ApiError(404, f"{year} has no ISO week 53.")
+    start = dt.date.fromisocalendar(year, week, 1)
+    # The last week of 9999 ends after date.max (the end of what can be stored anyway).
+    return start, start + min(dt.timedelta(days=6), dt.date.max - start)
 
 
 # -- the decorator -----------------------------------------------------------------------
