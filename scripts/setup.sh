@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything paperfeed needs on a fresh machine, idempotently:
 #   scripts/setup.sh          the site (virtualenv at .venv with paperfeed installed)
-#   scripts/setup.sh --test   also test tools and Debian's chromium for browser tests
+#   scripts/setup.sh --test   also test tools, Debian's chromium (browser tests) and pdflatex (BibTeX tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,4 +33,13 @@ if [[ $want_test == 1 && ! -x /usr/bin/chromium ]]; then
   if [[ $(id -u) == 0 ]]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+if [[ $want_test == 1 && ! -x /usr/bin/pdflatex ]]; then
+  # The BibTeX export is compiled with pdflatex + bibtex in the tests (api/tests/test_exports.py).
+  echo "==> installing Debian's pdflatex and bibtex (texlive-latex-base) for the BibTeX tests"
+  if [[ $(id -u) == 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
+    texlive-latex-base texlive-binaries >/dev/null
 fi

@@ -10,22 +10,26 @@ import re
 import unicodedata
 from collections.abc import Callable, Iterable
 
+from paperfeed.lib.latex import to_latex
 from paperfeed.papers.models import Paper
 
-_LATEX = {
-    "\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
-    "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
-}
-_LATEX_RE = re.compile("|".join(re.escape(c) for c in _LATEX))
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 _STOP_WORDS = {"a", "an", "the", "on", "of", "in", "for", "to", "and", "with", "is", "are", "by"}
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 
 
 def latex_escape(text: str) -> str:
-    """Escape LaTeX's special characters in one pass (so ``\\`` is not escaped twice)."""
-    text = " ".join(_CONTROL.sub(" ", text).split())
-    return _LATEX_RE.sub(lambda m: _LATEX[m.group()], text)
+    """A field's text as LaTeX that compiles under pdflatex (math kept, see lib.latex)."""
+    return to_latex(text)
+
+
+def _bibtex_name(name: str) -> str:
+    # BibTeX splits a field's names at " and " and reads "Last, First" at a comma: a name
+    # with "and" in it, or more than one comma, is one name only when braced.
+    text = latex_escape(name)
+    if re.search(r"\band\b", name, re.IGNORECASE) or name.count(",") > 1:
+        return "{" + text + "}"
+    return text
 
 
 def _ascii_word(text: str) -> str:
@@ -66,14 +70,14 @@ def _suffix(n: int) -> str:
 def bibtex_entry(paper: Paper, key: str, page_url: str) -> str:
     fields: list[tuple[str, str]] = [("title", "{" + latex_escape(paper.title) + "}")]
     if paper.authors:
-        fields.append(("author", " and ".join(latex_escape(a) for a in paper.authors)))
+        fields.append(("author", " and ".join(_bibtex_name(a) for a in paper.authors if a.strip())))
     if paper.published_on:
         fields.append(("year", str(paper.published_on.year)))
         fields.append(("month", _MONTHS[paper.published_on.month - 1]))
     if paper.arxiv_id:
         fields += [("eprint", paper.arxiv_id), ("archivePrefix", "arXiv")]
         if paper.primary_category_id:
-            fields.append(("primaryClass", paper.primary_category_id))
+            fields.append(("primaryClass", latex_escape(paper.primary_category_id)))
     if paper.doi:
         fields.append(("doi", latex_escape(paper.doi)))
     fields.append(("url", paper.arxiv_url or page_url))
@@ -95,7 +99,8 @@ def bibtex(papers: Iterable[Paper], page_url: Callable[[Paper], str]) -> str:
 
 
 def _ris_text(text: str) -> str:
-    # RIS is line-based: a newline inside a value would start a bogus tag.
+    # RIS is line-based: any line break inside a value (\n, \r, U+2028, U+0085...) would
+    # start a bogus tag; str.split() knows them all.
     return " ".join(_CONTROL.sub(" ", text).split())
 
 
@@ -115,8 +120,10 @@ def ris_entry(paper: Paper, page_url: str) -> str:
     lines.append(("UR", paper.arxiv_url or page_url))
     if paper.best_pdf_url:
         lines.append(("L1", paper.best_pdf_url))
-    lines.append(("ER", ""))
-    return "\r\n".join(f"{tag}  - {_ris_text(value)}" for tag, value in lines) + "\r\n"
+    # A value left empty by the cleanup (an author "   ") would be a tag with nothing.
+    lines = [(tag, _ris_text(value)) for tag, value in lines]
+    lines = [(tag, value) for tag, value in lines if value] + [("ER", "")]
+    return "\r\n".join(f"{tag}  - {value}" for tag, value in lines) + "\r\n"
 
 
 def ris(papers: Iterable[Paper], page_url: Callable[[Paper], str]) -> str:

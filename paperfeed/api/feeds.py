@@ -1,7 +1,8 @@
 """RSS 2.0 and Atom feeds: daily, trending, per category, and any search query.
 
 Each feed is a ``django.contrib.syndication`` ``Feed``; the Atom twin of each is the same
-class with ``feed_type = Atom1Feed``. GUIDs are ``tag:`` URIs built from the site's host
+class with ``feed_type = AtomFeedType``. Both feed types name every author (one Atom
+``<author>`` or RSS ``dc:creator`` each), and the site is the feed-level author. GUIDs are ``tag:`` URIs built from the site's host
 and the paper's database id, so they never change when a paper known by a slug later
 gains an arXiv id (which changes its URL).
 """
@@ -17,11 +18,12 @@ from django.conf import settings
 from django.contrib.syndication.views import Feed
 from django.http import Http404, HttpResponseBadRequest
 from django.urls import NoReverseMatch, reverse
-from django.utils.feedgenerator import Atom1Feed
+from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.html import escape
 
 from paperfeed.api import search
 from paperfeed.api.queries import api_papers, latest_days, trending_in
+from paperfeed.lib.text import abstract_paragraphs
 from paperfeed.papers.models import Category, Paper
 
 FEED_DAYS = 3  # the daily feed carries the latest few feed days, so a missed poll loses nothing
@@ -37,11 +39,50 @@ def _bad_request(message: str) -> HttpResponseBadRequest:
     return HttpResponseBadRequest(message + "\n", content_type="text/plain; charset=utf-8")
 
 
-class PaperFeed(Feed):
-    """What every paper feed shares: how an item looks."""
+_DC = "http://purl.org/dc/elements/1.1/"
 
+
+class RssFeedType(Rss201rev2Feed):
+    """RSS 2.0 with one ``dc:creator`` per author (``<author>`` must be an e-mail address)."""
+
+    def rss_attributes(self):
+        return {**super().rss_attributes(), "xmlns:dc": _DC}
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for name in item.get("authors", ()):
+            handler.addQuickElement("dc:creator", name)
+
+
+class AtomFeedType(Atom1Feed):
+    """Atom with one ``<author>`` per author: a name element names one person (RFC 4287 §3.2)."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, item)
+        for name in item.get("authors", ()):
+            handler.startElement("author", {})
+            handler.addQuickElement("name", name)
+            handler.endElement("author")
+
+
+class PaperFeed(Feed):
+    """What every paper feed shares: how an item looks, who wrote it, where it lives."""
+
+    feed_type = RssFeedType
     description_template = None
-    kind = ""  # "rss" or "atom", for self links
+    MAX_AUTHORS = 10  # then "et al.": some papers list thousands
+
+    def get_feed(self, obj, request):
+        feed = super().get_feed(obj, request)
+        # The self link is the URL asked for, query included (?category=, ?q=): a reader
+        # that follows it must get this same feed back.
+        feed.feed["feed_url"] = request.build_absolute_uri()
+        return feed
+
+    def author_name(self) -> str:
+        # The feed's own author (the site): Atom needs one on the feed when an entry has
+        # none (RFC 4287 §4.1.1), and papers with no known authors exist.
+        return settings.SITE_NAME
 
     def item_title(self, item: Paper) -> str:
         return _clean(item.title)
@@ -57,7 +98,7 @@ class PaperFeed(Feed):
 
     def item_description(self, item: Paper) -> str:
         # HTML, which the feed generator escapes into the XML; readers render it.
-        parts = [f"<p>{escape(_clean(item.abstract))}</p>" if item.abstract else ""]
+        parts = [f"<p>{escape(_clean(text))}</p>" for text in abstract_paragraphs(item.abstract)]
         links = []
         if item.best_pdf_url:
             links.append(f'<a href="{escape(item.best_pdf_url)}">PDF</a>')
@@ -78,11 +119,11 @@ class PaperFeed(Feed):
     def item_updateddate(self, item: Paper) -> dt.datetime:
         return item.updated_at
 
-    def item_author_name(self, item: Paper) -> str | None:
-        if not item.authors:
-            return None
-        names = ", ".join(item.authors[:10])
-        return _clean(names + (" et al." if len(item.authors) > 10 else ""))
+    def item_extra_kwargs(self, item: Paper) -> dict:
+        names = [_clean(name) for name in item.authors[:self.MAX_AUTHORS] if name.strip()]
+        if len(item.authors) > self.MAX_AUTHORS:
+            names.append("et al.")
+        return {"authors": names}
 
     def item_categories(self, item: Paper) -> list[str]:
         return [c.code for c in item.categories.all()]
@@ -177,25 +218,21 @@ class SearchFeed(PaperFeed):
     def description(self, obj: _Search) -> str:
         return f"Search results for {_clean(obj.query)}, best match first."
 
-    def feed_url(self, obj: _Search) -> str:
-        name = "api:feed-search-atom" if self.feed_type is Atom1Feed else "api:feed-search-rss"
-        return reverse(name) + "?" + urlencode({"q": obj.query})
-
     def items(self, obj: _Search) -> list[Paper]:
         return obj.papers
 
 
 class DailyAtomFeed(DailyFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeedType
     subtitle = DailyFeed.description
 
 
 class TrendingAtomFeed(TrendingFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeedType
     subtitle = TrendingFeed.description
 
 
 class SearchAtomFeed(SearchFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeedType
     subtitle = SearchFeed.description
 

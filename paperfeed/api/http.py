@@ -4,23 +4,29 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import json
 import re
+import secrets
 from collections.abc import Callable
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import IntegrityError, transaction
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
+from django.utils.http import http_date
 from django.views.decorators.csrf import csrf_exempt
 
 from paperfeed.api import ratelimit
-from paperfeed.api.models import ApiToken
+from paperfeed.api.models import ApiToken, FeedVersion
 from paperfeed.lib.periods import month_bounds, week_bounds
 
 _WEEK = re.compile(r"(\d{4})-W(\d{2})")
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 MAX_PARAM_LENGTH = 500
+# An arXiv category (cs.LG, cond-mat.stat-mech) or archive (cs), or empty (no filter).
+CATEGORY_PATTERN = r"^([A-Za-z-]{1,20}(\.[A-Za-z-]{1,20})?)?$"
 
 
 class ApiError(Exception):
@@ -59,6 +65,11 @@ def _typed(request: HttpRequest, name: str) -> str | None:
     if raw == "":
         raise ApiError(400, f"{name} is empty: give a value or leave it out.")
     return raw
+
+
+def token_param(request: HttpRequest, name: str) -> str:
+    """An opaque value (a cursor) exactly as given: blanks are not trimmed, empty is a 400."""
+    return _typed(request, name) or ""
 
 
 def int_param(request: HttpRequest, name: str, default: int, *, minimum: int, maximum: int) -> int:
@@ -107,10 +118,7 @@ def period_param(request: HttpRequest) -> tuple[dt.date, dt.date] | None:
             day = date_param(request, "date")
             return day, day
         if given[0] == "week":
-            match = _WEEK.fullmatch(raw)
-            if not match:
-                raise ValueError
-            return week_bounds(int(match[1]), int(match[2]))
+            return _week(raw)
         match = _MONTH.fullmatch(raw)
         if not match:
             raise ValueError
@@ -118,6 +126,18 @@ def period_param(request: HttpRequest) -> tuple[dt.date, dt.date] | None:
     except ValueError:
         examples = {"week": "2025-W09", "month": "2025-02"}
         raise ApiError(400, f"{given[0]} must look like {examples.get(given[0], '2025-11-20')}.") from None
+
+
+def _week(raw: str) -> tuple[dt.date, dt.date]:
+    """An ISO week's days; a well-formed week the calendar lacks (W53 of a 52-week year)
+    is a 404, like a day page that does not exist, not a malformed request."""
+    match = _WEEK.fullmatch(raw)
+    if not match:
+        raise ValueError
+    year, week = int(match[1]), int(match[2])
+    if week == 53 and year >= dt.MINYEAR and dt.date(year, 12, 28).isocalendar().week != 53:
+        raise ApiError(404, f"{year} has no ISO week 53.")
+    return week_bounds(year, week)
 
 
 # -- the decorator -----------------------------------------------------------------------
@@ -189,14 +209,15 @@ def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
                 response = func(request, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(exc.status, exc.message, {**headers, **exc.headers})
+            patch_vary_headers(response, ["Authorization"])
+            if response.status_code == 200:
+                response.setdefault("Cache-Control",
+                                    "private, no-store" if request.api_token else cache)
+                # A 304 is a new response: headers are added after it is made.
+                response = _conditional(request, response)
             for name, value in headers.items():
                 response.setdefault(name, value)
-            response["Access-Control-Allow-Origin"] = "*"
-            patch_vary_headers(response, ["Authorization"])
-            if response.status_code != 200:
-                return response
-            response.setdefault("Cache-Control", "private, no-store" if request.api_token else cache)
-            return _conditional(request, response)
+            return with_cors(response)
 
         # No cookies are read here (tokens are headers), so CSRF has nothing to protect;
         # exempting lets a stray POST get the clear 405 below instead of a CSRF page.
@@ -205,10 +226,23 @@ def api_view(view: Callable | None = None, *, cache: str = "public, max-age=60",
     return decorate(view) if view is not None else decorate
 
 
+# Response headers browser code may read cross-origin besides the CORS-safelisted ones
+# (Content-Type, Cache-Control, Last-Modified, ...): pagination, revalidation, limits.
+EXPOSED_HEADERS = ("Link", "ETag", "Location", "Retry-After", "X-RateLimit-Limit",
+                   "X-RateLimit-Remaining", "WWW-Authenticate", "Content-Disposition", "Allow")
+
+
+def with_cors(response: HttpResponse) -> HttpResponse:
+    """Open a public response to any origin. No cookie is ever read by these routes
+    (tokens are headers), so ``*`` without credentials shares nothing private."""
+    response["Access-Control-Allow-Origin"] = "*"
+    response["Access-Control-Expose-Headers"] = ", ".join(EXPOSED_HEADERS)
+    return response
+
+
 def _preflight(allow: str = "GET, HEAD, OPTIONS") -> HttpResponse:
     """CORS preflight: browsers ask before sending ``Authorization`` cross-origin."""
-    response = HttpResponse(status=204)
-    response["Access-Control-Allow-Origin"] = "*"
+    response = with_cors(HttpResponse(status=204))
     response["Access-Control-Allow-Methods"] = allow
     response["Access-Control-Allow-Headers"] = ("Authorization, Content-Type, If-None-Match, "
                                                 "If-Modified-Since")
@@ -245,10 +279,9 @@ def api_action(*methods: str):
                 response = func(request, *args, **kwargs)
             except ApiError as exc:
                 response = error_response(exc.status, exc.message, exc.headers)
-            response["Access-Control-Allow-Origin"] = "*"
             response["Cache-Control"] = "private, no-store"
             patch_vary_headers(response, ["Authorization"])
-            return response
+            return with_cors(response)
 
         return csrf_exempt(wrapper)
 
@@ -291,14 +324,60 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
 
 
 def conditional_view(view: Callable) -> Callable:
-    """ETag + 304 for non-API views (feeds): readers poll them often."""
+    """For non-API public views (feeds): CORS, ETag and Last-Modified, and 304s.
+
+    Both validators follow the body: the ETag is its hash, and Last-Modified is when
+    this URL first sent that body (``FeedVersion``), so neither can tell a reader
+    "not modified" about a changed feed, nor "modified" about an unchanged one.
+    """
 
     @functools.wraps(view)
     def wrapper(request: HttpRequest, *args, **kwargs) -> HttpResponse:
-        response = view(request, *args, **kwargs)
+        if request.method == "OPTIONS":
+            return _preflight()
+        try:
+            response = view(request, *args, **kwargs)
+        except Http404 as exc:
+            response = HttpResponseNotFound(f"{exc}\n", content_type="text/plain; charset=utf-8")
         if request.method in ("GET", "HEAD") and response.status_code == 200:
             response.setdefault("Cache-Control", "public, max-age=300")
-            return _conditional(request, response)
-        return response
+            response = _versioned(request, response)
+        return with_cors(response)
 
     return wrapper
+
+
+def _versioned(request: HttpRequest, response: HttpResponse) -> HttpResponse:
+    set_response_etag(response)
+    etag = response["ETag"]
+    since = _first_sent(request.get_full_path(), etag)
+    response["Last-Modified"] = http_date(since.timestamp())
+    return get_conditional_response(request, etag=etag, last_modified=int(since.timestamp()),
+                                    response=response)
+
+
+def _first_sent(url: str, etag: str) -> dt.datetime:
+    """When ``url`` first sent the body tagged ``etag`` (now, if this is the first time).
+
+    Each new body moves the time forward by at least a second, so a reader holding the
+    previous Last-Modified never gets a 304 for a body that changed within one second.
+    """
+    key = hashlib.sha256(url.encode()).hexdigest()
+    row = FeedVersion.objects.filter(key=key).first()
+    if row is not None and row.etag == etag:
+        return row.since
+    now = timezone.now().replace(microsecond=0)
+    since = now if row is None else max(now, row.since + dt.timedelta(seconds=1))
+    if row is not None:
+        FeedVersion.objects.filter(pk=row.pk).update(etag=etag, since=since)
+        return since
+    try:
+        with transaction.atomic():
+            FeedVersion.objects.create(key=key, etag=etag, since=since)
+    except IntegrityError:  # another process saw this URL first at the same moment
+        FeedVersion.objects.filter(key=key).update(etag=etag, since=since)
+    if secrets.randbelow(100) == 0:
+        # Search feeds make a row per query: forget versions untouched for 90 days (a
+        # feed that comes back just starts again from now).
+        FeedVersion.objects.filter(since__lt=now - dt.timedelta(days=90)).delete()
+    return since

@@ -68,3 +68,19 @@ class RateBucket(models.Model):
 
     def __str__(self) -> str:
         return f"{self.client}@{self.window}: {self.count}"
+
+
+class FeedVersion(models.Model):
+    """When a feed (by its exact URL) first sent the body it sends now.
+
+    A feed's body changes without any row's ``updated_at`` changing (a vote, a paper
+    leaving the trending list), so its ``Last-Modified`` cannot be read from the rows;
+    instead the ETag of each new body is remembered with the moment it was first seen.
+    """
+
+    key = models.CharField(max_length=64, unique=True)  # sha256 of the path and query
+    etag = models.CharField(max_length=100)
+    since = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.key[:12]}… {self.etag} since {self.since:%Y-%m-%d %H:%M:%S}"

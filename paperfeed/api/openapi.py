@@ -1,12 +1,18 @@
 """The OpenAPI 3.0 description of the JSON API, served at ``/api/openapi.json``.
 
 Written by hand as data (the API is small), rendered as HTML at ``/api/docs``
-and checked by schemathesis in the test suite, so it cannot drift from what the views do.
+and checked by schemathesis in the test suite with every check, both ways: what the
+document allows the server accepts, and what it forbids the server rejects with a 400.
+So each parameter says exactly what the server checks (lengths, patterns, the one-of
+date/week/month), and each route declares every status it can answer.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
+
+from paperfeed.api.http import CATEGORY_PATTERN, MAX_PARAM_LENGTH
+from paperfeed.api.pagination import CURSOR_PATTERN
 
 
 def _param(name: str, description: str, schema: dict, *, where: str = "query",
@@ -32,35 +38,51 @@ _ERRORS = {
 }
 _NOT_FOUND = {"404": {"$ref": "#/components/responses/NotFound"}}
 
-_DATE = {"type": "string", "format": "date"}
+_DATE = {"type": "string", "format": "date", "pattern": r"^\d{4}-\d{2}-\d{2}$"}
 _STR = {"type": "string"}
+# Free text: any value up to MAX_PARAM_LENGTH characters without NUL (http._check_input).
+_TEXT_PARAM = {"type": "string", "maxLength": MAX_PARAM_LENGTH, "pattern": "^[^\u0000]*$"}
+_YEAR = r"([1-9]\d{3}|0[1-9]\d{2}|00[1-9]\d|000[1-9])"
 _NULLABLE_STR = {"type": "string", "nullable": True}
 _INT = {"type": "integer"}
 _PAPER_ID = _param("paper_id", "arXiv id (2401.01234, hep-th/9901001) or slug of a paper.",
-                   _STR, where="path", example="2401.01234")
-_PERIOD = [
-    _param("date", "Papers that entered the daily feed on this day.", _DATE),
-    _param("week", "An ISO week, like 2025-W09.", {"type": "string", "pattern": r"^\d{4}-W\d{2}$"}),
-    _param("month", "A month, like 2025-02.", {"type": "string", "pattern": r"^\d{4}-\d{2}$"}),
-]
-_CATEGORY = _param("category", "An arXiv category (cs.LG) or a whole archive (cs).", _STR)
+                   {**_TEXT_PARAM, "minLength": 1}, where="path", example="2401.01234")
+# date, week and month exclude each other: one exploded object parameter with at most one
+# property is how OpenAPI 3.0 says so (it serialises as ?date=... or ?week=... or ?month=...).
+_PERIOD = [{
+    "name": "period", "in": "query", "required": False, "style": "form", "explode": True,
+    "description": "At most one of `date` (papers that entered the daily feed that day), "
+                   "`week` (an ISO week, 2025-W09) and `month` (2025-02). Two of them is a "
+                   "400; a week 53 in a year that has none is a 404.",
+    "schema": {"type": "object", "additionalProperties": False, "maxProperties": 1,
+               "properties": {
+                   "date": _DATE,
+                   "week": {"type": "string",
+                            "pattern": f"^{_YEAR}-W(0[1-9]|[1-4]\\d|5[0-3])$"},
+                   "month": {"type": "string", "pattern": f"^{_YEAR}-(0[1-9]|1[0-2])$"}}},
+}]
+_CATEGORY = _param("category", "An arXiv category (cs.LG) or a whole archive (cs); one "
+                   "this site does not know is a 404.",
+                   {"type": "string", "pattern": CATEGORY_PATTERN})
 _LIST_FILTERS = [
     *_PERIOD, _CATEGORY,
     _param("published_from", "Published on or after this day.", _DATE),
     _param("published_to", "Published on or before this day.", _DATE),
-    _param("submitter", "Only papers submitted by this user name.", _STR),
+    _param("submitter", "Only papers submitted by this user name.", _TEXT_PARAM),
     _param("sort", "newest (publication day) or upvotes.",
            {"type": "string", "enum": ["newest", "upvotes"], "default": "newest"}),
     _param("limit", "Page size.", {"type": "integer", "minimum": 1, "maximum": 100, "default": 20}),
-    _param("cursor", "next_cursor from the previous page.", _STR),
+    _param("cursor", "next_cursor from the previous page (any well-formed cursor is a "
+           "position in the list).", {"type": "string", "pattern": CURSOR_PATTERN}),
 ]
 _SEARCH = [
-    _param("q", "Words to search for.", {"type": "string", "minLength": 1}, required=True,
+    _param("q", "Words to search for (or an arXiv id or URL, which finds that paper).",
+           {**_TEXT_PARAM, "pattern": "^[^\u0000]*[^\u0000\\s][^\u0000]*$"}, required=True,
            example="diffusion"),
     _param("mode", "How to match.", {"type": "string", "enum": ["hybrid", "keyword", "semantic"],
                                      "default": "hybrid"}),
     _CATEGORY,
-    _param("author", "Only papers with an author of this name.", _STR),
+    _param("author", "Only papers with an author of this name.", _TEXT_PARAM),
     _param("from", "Published on or after this day.", _DATE),
     _param("to", "Published on or before this day.", _DATE),
     _param("sort", "relevance (best match first) or newest.",
@@ -125,8 +147,14 @@ _TEXT = {"type": "string"}
 
 def _get(summary: str, description: str, parameters: list, ok: dict, *, tag: str,
          errors: dict | None = None, security: list | None = None) -> dict:
+    responses = {"200": ok, **_ERRORS, **(errors or {})}
+    # A path names something that may not exist; a period or category may name a week or
+    # a category that does not.
+    if any(p["in"] == "path" or p["name"] in ("period", "category") for p in parameters):
+        responses.setdefault("404", _json(_ref("Error"), "No such paper, member, week or "
+                                                         "category (the message says which)."))
     operation = {"summary": summary, "description": description, "tags": [tag],
-                 "parameters": parameters, "responses": {"200": ok, **_ERRORS, **(errors or {})}}
+                 "parameters": parameters, "responses": responses}
     if security is not None:
         operation["security"] = security
     return {"get": operation}
@@ -137,8 +165,10 @@ _SIGNED_IN = [{"token": []}]
 _VOTE = {"type": "object", "required": ["paper", "voted", "changed", "upvotes"], "properties": {
     "paper": _STR, "voted": {"type": "boolean"}, "changed": {"type": "boolean"},
     "upvotes": _INT}}
-_USERNAME = _param("username", "A member's user name.", _STR, where="path", example="alice")
-_UPVOTE_PAGE = [_param("cursor", "next_cursor from the previous page.", _STR)]
+_USERNAME = _param("username", "A member's user name.", {**_TEXT_PARAM, "minLength": 1},
+                   where="path", example="alice")
+_UPVOTE_PAGE = [_param("cursor", "next_cursor from the previous page.",
+                       {"type": "string", "pattern": r"^\d{1,18}$"})]
 _EXPORT_LIMIT = _param("limit", "How many (the latest votes).",
                        {"type": "integer", "minimum": 1, "maximum": 1000, "default": 1000})
 _NO_MEMBER = {"404": _json(_ref("Error"), "No such member.")}
@@ -172,11 +202,19 @@ def _vote_path() -> dict:
     }
 
 
+# Months 01-12; four-digit numbers up to 1412, five from 1501 (lib.arxiv_ids).
+_ARXIV_ID_PATTERN = (r"^(arXiv:)?((0\d|1[0-4])(0[1-9]|1[0-2])\.\d{4}|(1[5-9]|[2-9]\d)(0[1-9]|1[0-2])"
+                     r"\.\d{5}|[a-z]+(-[a-z]+)?/\d{2}(0[1-9]|1[0-2])\d{3})(v\d{1,3})?$")
+
+
 def _submit_path() -> dict:
     body = {"type": "object", "required": ["arxiv_id"], "properties": {
         "arxiv_id": {"type": "string", "description": "2401.12345, arXiv:2401.12345v2, an "
-                     "arXiv URL or hep-th/9901001.", "example": "2401.12345"},
-        "comment": {"type": "string", "description": "Why it is worth reading (Markdown)."}}}
+                     "arXiv URL or hep-th/9901001 (the pattern gives the plain forms; URLs "
+                     "are accepted too).", "example": "2401.12345",
+                     "pattern": _ARXIV_ID_PATTERN},
+        "comment": {"type": "string", "maxLength": 10_000,
+                    "description": "Why it is worth reading (Markdown)."}}}
     errors = {
         "400": {"$ref": "#/components/responses/BadRequest"},
         "403": _json(_ref("Error"), "The member has not confirmed an e-mail address yet."),
@@ -226,14 +264,14 @@ def document() -> dict:
                                                       "maximum": 100000, "default": 0}),
                  _param("limit", "Page size.", {"type": "integer", "minimum": 1, "maximum": 100,
                                                 "default": 50}),
-                 _param("submitter", "User name of the submitter.", _STR),
+                 _param("submitter", "User name of the submitter.", _TEXT_PARAM),
                  _param("sort", "publishedAt or trending.",
                         {"type": "string", "enum": ["publishedAt", "trending"]})],
                 _json({"type": "array", "items": _ref("HFDailyItem")}, "Daily papers."),
                 tag="Hugging Face-compatible"),
             "/api/papers/search": _get(
                 "Search papers", "Best match first, in the daily-papers item shape.",
-                [_param("q", "Words to search for.", _STR),
+                [_param("q", "Words to search for, or an arXiv id or URL.", _TEXT_PARAM),
                  _param("limit", "How many.", {"type": "integer", "minimum": 1, "maximum": 100,
                                               "default": 50})],
                 _json({"type": "array", "items": _ref("HFDailyItem")}, "Matching papers."),
@@ -273,7 +311,8 @@ def document() -> dict:
                     "Search results."), tag="paperfeed v1"),
             "/api/v1/categories": _get(
                 "Categories", "arXiv categories with their number of papers here.",
-                [_param("with_papers", "Only categories that have papers (1/true).", _STR)],
+                [_param("with_papers", "Only categories that have papers (1/true).",
+                        _TEXT_PARAM)],
                 _json({"type": "array", "items": {"type": "object", "properties": {
                     "code": _STR, "name": _STR, "archive": _STR, "active": {"type": "boolean"},
                     "papers": _INT}}}, "Categories."), tag="paperfeed v1"),
@@ -284,6 +323,7 @@ def document() -> dict:
                 "responses": {
                     "200": _json({"type": "object", "properties": {
                         "username": _STR, "token": _STR, "token_name": _STR}}, "The user."),
+                    "400": {"$ref": "#/components/responses/BadRequest"},
                     "401": _json(_ref("Error"), "No or an invalid token.")}}},
             "/api/v1/papers/{paper_id}/vote": _vote_path(),
             "/api/v1/submissions": _submit_path(),

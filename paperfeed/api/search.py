@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from django.db.models import Case, F, IntegerField, Q, TextField, Value, When
 from django.db.models.functions import Cast
 
+from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.papers.models import Paper
 
 MODES = ("hybrid", "keyword", "semantic")
@@ -71,6 +72,9 @@ def _service():
 def search(query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0,
            filters: Filters | None = None) -> Results:
     filters = filters or Filters()
+    by_id = _by_arxiv_id(query, filters)
+    if by_id is not None:
+        return Results([Hit(by_id, 1.0)] if offset == 0 else [], 1, engine="arxiv-id")
     service = _service()
     if service is not None and hasattr(service, "search_papers"):
         found = service.search_papers(query, mode=_ENGINE_MODES[mode], limit=limit,
@@ -78,6 +82,19 @@ def search(query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0
         hits = [Hit(int(h.paper_id), float(h.score)) for h in found.hits]
         return Results(hits, int(found.total), getattr(found, "message", "") or "", "search")
     return _database_search(query, limit=limit, offset=offset, filters=filters)
+
+
+def _by_arxiv_id(query: str, filters: Filters) -> int | None:
+    """The paper a query names by arXiv id or URL (2607.28618, arXiv:2607.28618v2,
+    https://arxiv.org/abs/...), as the site's search box opens it; None for other queries."""
+    if not query.strip() or len(query.split()) != 1:
+        return None
+    try:
+        arxiv_id = parse_arxiv_id(query)
+    except InvalidArxivId:
+        return None
+    papers = filter_papers(Paper.objects.visible(), filters)
+    return papers.filter(arxiv_id=arxiv_id.base).values_list("pk", flat=True).first()
 
 
 def related(paper: Paper, limit: int = 10) -> list[int]:

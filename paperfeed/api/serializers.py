@@ -12,6 +12,7 @@ import datetime as dt
 
 from django.http import HttpRequest
 
+from paperfeed.lib.text import abstract_paragraphs, title_key, title_slug
 from paperfeed.papers.models import Paper
 
 
@@ -20,12 +21,41 @@ def hf_timestamp(day: dt.date | None) -> str | None:
     return f"{day.isoformat()}T00:00:00.000Z" if day else None
 
 
-def _hf_user(name: str, *, on_paper: bool) -> dict | None:
-    if not name:
+def _hf_user(paper: Paper, *, on_paper: bool) -> dict | None:
+    handle = paper.submitted_by
+    if not handle:
         return None
-    # HF repeats the user name as ``user`` inside the paper object but not on the item.
-    user = {"user": name} if on_paper else {}
-    return {**user, "name": name, "fullname": name, "type": "user"}
+    # HF repeats the user name as ``user`` inside the paper object but not on the item;
+    # ``fullname`` is the display name (the handle when none is known).
+    user = {"user": handle} if on_paper else {}
+    return {**user, "name": handle, "fullname": paper.submitter_name or handle, "type": "user"}
+
+
+def _hf_organization(paper: Paper) -> dict | None:
+    # HF's ``name`` is the organisation's handle (caltech), ``fullname`` its name. Sources
+    # that only give the name (saved pages) get a handle made from it: clients need one.
+    if not paper.organization:
+        return None
+    handle = paper.organization_handle or title_slug(paper.organization)
+    return {"name": handle, "fullname": paper.organization}
+
+
+def _same_person(a: str, b: str) -> bool:
+    return bool(a) and title_key(a) == title_key(b)
+
+
+def author_participating(paper: Paper) -> bool:
+    """HF's ``isAuthorParticipating``: what HF said for its papers (its own rule, which
+    follows authors' claims and discussions), else whether the submitter is an author."""
+    if paper.author_participating is not None:
+        return paper.author_participating
+    submitter = paper.submitter_name
+    return bool(submitter) and any(_same_person(submitter, name) for name in paper.authors)
+
+
+def hf_summary(abstract: str) -> str:
+    # Paragraphs are stored one per line; HF (copying arXiv) indents each new one.
+    return "\n  ".join(abstract_paragraphs(abstract))
 
 
 def _drop_none(data: dict) -> dict:
@@ -40,8 +70,8 @@ def hf_paper(paper: Paper) -> dict:
         "publishedAt": hf_timestamp(paper.published_on),
         "submittedOnDailyAt": hf_timestamp(paper.feed_date),
         "title": paper.title,
-        "submittedOnDailyBy": _hf_user(paper.submitted_by, on_paper=True),
-        "summary": paper.abstract,
+        "submittedOnDailyBy": _hf_user(paper, on_paper=True),
+        "summary": hf_summary(paper.abstract),
         "upvotes": paper.total_upvotes,
         "numComments": paper.total_comments,
         "ai_summary": paper.ai_summary or None,
@@ -49,8 +79,7 @@ def hf_paper(paper: Paper) -> dict:
         "githubRepo": paper.code_url or None,
         "githubStars": paper.github_stars if paper.code_url else None,
         "projectPage": paper.project_url or None,
-        "organization": {"name": paper.organization, "fullname": paper.organization}
-        if paper.organization else None,
+        "organization": _hf_organization(paper),
     })
 
 
@@ -62,11 +91,11 @@ def hf_daily_item(paper: Paper) -> dict:
         "paper": inner,
         "publishedAt": hf_timestamp(paper.published_on),
         "title": paper.title,
-        "summary": paper.abstract,
+        "summary": inner["summary"],
         "numComments": paper.total_comments,
-        "submittedBy": _hf_user(paper.submitted_by, on_paper=False),
+        "submittedBy": _hf_user(paper, on_paper=False),
         "organization": inner.get("organization"),
-        "isAuthorParticipating": False,
+        "isAuthorParticipating": author_participating(paper),
     })
 
 

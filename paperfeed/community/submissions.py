@@ -104,7 +104,8 @@ def submit(user: AbstractBaseUser, arxiv_id: ArxivId, comment: str = "") -> Pape
     _check_window(record, today)
     entry = PaperRecord(source=Source.SUBMISSION, original_id=record.arxiv_id or arxiv_id.base,
                         title=record.title, arxiv_id=record.arxiv_id, feed_date=today,
-                        submitted_by=user.get_username())
+                        submitted_by=user.get_username(),
+                        submitter_name=user.get_full_name().strip())
     try:
         with transaction.atomic():
             check_rules(user, arxiv_id, today)  # again: another member may have been quicker

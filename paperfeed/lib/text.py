@@ -24,6 +24,21 @@ def clean_line(text: str) -> str:
     return _SPACES.sub(" ", text.replace("\u00a0", " ")).strip()
 
 
+# arXiv (and HF, which copies arXiv) starts a paragraph on an indented line or after a
+# blank one; any other line break is only the submitter's wrapping.
+_PARAGRAPH_BREAK = re.compile(r"\n(?:[ \t\u00a0]+|\s*\n)\s*")
+
+
+def abstract_text(text: str) -> str:
+    """An abstract with its paragraphs kept, one per line, each on a single line."""
+    paragraphs = (clean_line(p) for p in _PARAGRAPH_BREAK.split(text.strip()))
+    return "\n".join(p for p in paragraphs if p)
+
+
+def abstract_paragraphs(text: str) -> list[str]:
+    return [p for p in text.split("\n") if p.strip()]
+
+
 def title_key(title: str) -> str:
     """A matching key for titles: case, accents, punctuation and spacing don't matter.
 

@@ -15,7 +15,8 @@ Merge rules, applied field by field:
   feed once);
 * upvotes/comments imported: the highest count any source reported (votes cast on this
   site live apart, in ``upvotes_local``);
-* links, organisation, submitter, AI summary: fill blanks; GitHub stars: latest count.
+* links, organisation, submitter, AI summary: fill blanks; GitHub stars and whether an
+  author takes part: the latest a source said.
 
 A record seen before with the same content is skipped without touching anything, so a
 re-import changes nothing. Callers pass one page/batch per call: it runs in one
@@ -51,8 +52,8 @@ from paperfeed.papers.records import PaperRecord
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
                             "submit", "feeds", "for-you", "more-like", "rss", "atom", "api"})
 _URL_FIELDS = frozenset({"pdf_url", "code_url", "project_url"})
-_FILL_BLANK = ("pdf_url", "code_url", "project_url", "organization", "submitted_by",
-               "ai_summary", "journal_ref", "doi", "arxiv_comments", "license")
+_FILL_BLANK = ("pdf_url", "code_url", "project_url", "organization", "organization_handle",
+               "submitted_by", "submitter_name", "ai_summary", "journal_ref", "doi", "arxiv_comments", "license")
 
 
 @dataclass
@@ -190,13 +191,15 @@ def merge_into(paper: Paper | NewPaper, record: PaperRecord, *, track: bool = Tr
         paper.ai_keywords = list(record.ai_keywords)
     if record.github_stars is not None:
         paper.github_stars = record.github_stars
+    if record.author_participating is not None:
+        paper.author_participating = record.author_participating
     return track and any(getattr(paper, f) != v for f, v in before.items())
 
 
 _TRACKED = (
     "title", "abstract", "authors", "author_count", "latest_version", "arxiv_id",
     "published_on", "feed_date", "updated_on", "upvotes_imported", "comments_imported",
-    "ai_keywords", "github_stars", *_FILL_BLANK,
+    "ai_keywords", "github_stars", "author_participating", *_FILL_BLANK,
 )
 
 

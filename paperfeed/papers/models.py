@@ -111,8 +111,13 @@ class Paper(models.Model):
     code_url = models.URLField(max_length=500, blank=True)
     project_url = models.URLField(max_length=500, blank=True)
     github_stars = models.PositiveIntegerField(null=True, blank=True)
-    organization = models.CharField(max_length=200, blank=True)
-    submitted_by = models.CharField(max_length=200, blank=True)
+    organization = models.CharField(max_length=200, blank=True)  # its full name
+    organization_handle = models.CharField(max_length=100, blank=True)  # HF's org "name"
+    submitted_by = models.CharField(max_length=200, blank=True)  # the submitter's user name
+    submitter_name = models.CharField(max_length=200, blank=True)  # their full name
+    # Whether an author takes part, as a source said (HF's isAuthorParticipating);
+    # None: no source said, and the API works it out (api.serializers).
+    author_participating = models.BooleanField(null=True, blank=True, default=None)
     ai_summary = models.TextField(blank=True)
     ai_keywords = models.JSONField(default=list, blank=True)
     journal_ref = models.TextField(blank=True)

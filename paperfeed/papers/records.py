@@ -42,8 +42,11 @@ class PaperRecord:
     code_url: str = ""
     project_url: str = ""
     github_stars: int | None = None
-    organization: str = ""
-    submitted_by: str = ""
+    organization: str = ""  # full name ("California Institute of Technology")
+    organization_handle: str = ""  # the handle HF calls "name" ("caltech")
+    submitted_by: str = ""  # a user name (handle)
+    submitter_name: str = ""  # that user's full name
+    author_participating: bool | None = None  # None: the source does not say
     ai_summary: str = ""
     ai_keywords: tuple[str, ...] = ()
     journal_ref: str = ""

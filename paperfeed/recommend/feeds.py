@@ -10,15 +10,19 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import Http404
 from django.urls import reverse
-from django.utils.feedgenerator import Atom1Feed
 from django.utils.html import escape
 
-from paperfeed.api.feeds import PaperFeed
+from paperfeed.api.feeds import AtomFeedType, PaperFeed
 from paperfeed.papers.models import Paper
 from paperfeed.recommend.models import PrivateFeed, Recommendation
 
 
 class ForYouFeed(PaperFeed):
+    def __call__(self, request, *args, **kwargs):
+        response = super().__call__(request, *args, **kwargs)
+        response["Cache-Control"] = "private, max-age=300"  # one member's picks
+        return response
+
     def get_object(self, request, token: str):
         feed = PrivateFeed.objects.select_related("user").filter(token=token, user__is_active=True).first()
         if feed is None:
@@ -36,16 +40,19 @@ class ForYouFeed(PaperFeed):
     def items(self, user):
         rows = list(Recommendation.objects.filter(user=user, paper__status=Paper.Status.VISIBLE)
                     .order_by("-score", "pk").values_list("paper_id", "reason")[:100])
-        self._reasons = dict(rows)
+        reasons = dict(rows)
         order = {pid: i for i, (pid, _) in enumerate(rows)}
-        papers = Paper.objects.for_listing().filter(pk__in=order)
-        return sorted(papers, key=lambda p: order[p.pk])
+        papers = sorted(Paper.objects.for_listing().filter(pk__in=order), key=lambda p: order[p.pk])
+        # On the paper, not on self: one Feed instance serves every request and thread.
+        for paper in papers:
+            paper.recommendation_reason = reasons[paper.pk]
+        return papers
 
     def item_description(self, item: Paper) -> str:
-        reason = getattr(self, "_reasons", {}).get(item.pk, "")
+        reason = getattr(item, "recommendation_reason", "")
         lead = f"<p><em>{escape(reason)}</em></p>" if reason else ""
         return lead + super().item_description(item)
 
 
 class ForYouAtomFeed(ForYouFeed):
-    feed_type = Atom1Feed
+    feed_type = AtomFeedType

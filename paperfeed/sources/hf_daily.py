@@ -19,7 +19,7 @@ from typing import Any
 
 from paperfeed import conf
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.lib.text import without_nul
+from paperfeed.lib.text import abstract_text, without_nul
 from paperfeed.papers.records import PaperRecord
 from paperfeed.sources.arxiv_common import parse_date
 from paperfeed.sources.http import FormatError, PoliteClient, SourceError
@@ -39,11 +39,17 @@ def _user_name(user: Any) -> str:
     return str(user.get("user") or user.get("name") or user.get("fullname") or "")
 
 
-def _organization(item: dict, paper: dict) -> str:
+def _full_name(user: Any) -> str:
+    return str(user.get("fullname") or "") if isinstance(user, dict) else ""
+
+
+def _organization(item: dict, paper: dict) -> tuple[str, str]:
+    """(full name, handle): HF calls the handle ``name`` and the full name ``fullname``."""
     org = item.get("organization") or paper.get("organization")
     if isinstance(org, dict):
-        return str(org.get("fullname") or org.get("name") or "")
-    return ""
+        handle = str(org.get("name") or "")
+        return str(org.get("fullname") or handle), handle
+    return "", ""
 
 
 def item_record(item: Any, where: str) -> PaperRecord:
@@ -64,10 +70,14 @@ def item_record(item: Any, where: str) -> PaperRecord:
     stars = paper.get("githubStars")
     keywords = paper.get("ai_keywords")
     keywords = keywords if isinstance(keywords, list) else []
+    organization, organization_handle = _organization(item, paper)
+    submitter = paper.get("submittedOnDailyBy") if _user_name(
+        paper.get("submittedOnDailyBy")) else item.get("submittedBy")
+    participating = item.get("isAuthorParticipating")
     return PaperRecord(
         source=SOURCE, original_id=raw_id, arxiv_id=arxiv_id,
         title=" ".join(str(paper["title"]).split()),
-        abstract=" ".join(str(paper.get("summary") or "").split()),
+        abstract=abstract_text(str(paper.get("summary") or "")),
         authors=tuple(str(a["name"]) for a in paper.get("authors") or []
                       if isinstance(a, dict) and a.get("name")),
         published_on=parse_date(str(paper.get("publishedAt") or "")),
@@ -77,9 +87,9 @@ def item_record(item: Any, where: str) -> PaperRecord:
         code_url=str(paper.get("githubRepo") or ""),
         github_stars=int(stars) if isinstance(stars, int) else None,
         project_url=str(paper.get("projectPage") or ""),
-        organization=_organization(item, paper),
-        submitted_by=_user_name(paper.get("submittedOnDailyBy")) or _user_name(
-            item.get("submittedBy")),
+        organization=organization, organization_handle=organization_handle,
+        submitted_by=_user_name(submitter), submitter_name=_full_name(submitter),
+        author_participating=participating if isinstance(participating, bool) else None,
         ai_summary=str(paper.get("ai_summary") or ""),
         ai_keywords=tuple(str(k) for k in keywords if isinstance(k, str)),
     )

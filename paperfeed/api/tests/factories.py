@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import itertools
 import json
 from pathlib import Path
@@ -12,6 +11,7 @@ from django.test import TestCase
 from paperfeed.papers.merge import apply_records
 from paperfeed.papers.models import Paper, SourceRecord
 from paperfeed.papers.records import PaperRecord
+from paperfeed.sources import hf_daily
 
 _counter = itertools.count(1)
 
@@ -41,27 +41,8 @@ def make_paper(**fields) -> Paper:
     return make_papers(record(**fields))[0]
 
 
-def _hf_day(raw: str | None) -> dt.date | None:
-    return dt.date.fromisoformat(raw[:10]) if raw else None
-
-
 def hf_fixture_records(path: Path) -> tuple[list[dict], list[PaperRecord]]:
-    """The items of a real recorded HF ``/api/daily_papers`` page, and records of them."""
-    items = json.loads(path.read_text())
-    records = []
-    for item in items:
-        paper = item["paper"]
-        submitter = (paper.get("submittedOnDailyBy") or {}).get("user", "")
-        records.append(PaperRecord(
-            source="hf-daily", original_id=paper["id"], arxiv_id=paper["id"],
-            title=paper["title"], abstract=paper["summary"],
-            authors=tuple(a["name"] for a in paper["authors"]),
-            published_on=_hf_day(paper.get("publishedAt")),
-            feed_date=_hf_day(paper.get("submittedOnDailyAt")),
-            upvotes=paper["upvotes"], num_comments=item.get("numComments"),
-            code_url=paper.get("githubRepo") or "", github_stars=paper.get("githubStars"),
-            project_url=paper.get("projectPage") or "", submitted_by=submitter,
-            ai_summary=paper.get("ai_summary", ""),
-            ai_keywords=tuple(paper.get("ai_keywords", ())),
-        ))
-    return items, records
+    """The items of a real recorded HF ``/api/daily_papers`` page, and the records the
+    HF source makes of them (so what the API gives back went through real ingestion)."""
+    body = path.read_bytes()
+    return json.loads(body), hf_daily.parse_page(body, str(path))

@@ -171,3 +171,85 @@ def test_daily_papers_is_a_fixed_number_of_queries(client, hf_page, django_asser
     for limit in (5, 30):
         with django_assert_num_queries(5):
             assert len(client.get(f"/api/daily_papers?sort=trending&limit={limit}").json()) == limit
+
+
+@pytest.fixture
+def hf_july(shared_dir):
+    """The real 30-item HF page of 2026-07-31 (13 papers with an author taking part)."""
+    items, records = hf_fixture_records(
+        shared_dir / "fixtures/hf-api/personalnewsfeed_hf_daily_papers.json")
+    apply_records(records)
+    return items
+
+
+@live
+@pytest.mark.parametrize("page", ["hf_page", "hf_july"])
+def test_handles_full_names_participation_and_paragraphs_come_through_as_on_hf(
+        hf, page, request):
+    items = {i["paper"]["id"]: i for i in request.getfixturevalue(page)}
+    day = next(iter(items.values()))["paper"]["submittedOnDailyAt"][:10]
+    papers = list(hf.list_daily_papers(date=day, limit=100))
+    assert {p.id for p in papers} == set(items)
+    for paper in papers:
+        original = items[paper.id]
+        expected = PaperInfo(**copy.deepcopy(original))
+        # organization.name is the handle (caltech), fullname the name.
+        if expected.organization:
+            assert paper.organization.name == expected.organization.name, paper.id
+            assert paper.organization.fullname == expected.organization.fullname, paper.id
+        else:
+            assert paper.organization is None
+        assert paper.submitted_by.fullname == original["submittedBy"]["fullname"], paper.id
+        assert paper.isAuthorParticipating is original["isAuthorParticipating"], paper.id
+        assert paper.summary == original["paper"]["summary"], paper.id  # paragraph breaks too
+    assert any("\n" in p.summary for p in papers)
+    assert sum(p.isAuthorParticipating for p in papers) == sum(
+        i["isAuthorParticipating"] for i in items.values()) > 0
+
+
+@live
+@pytest.mark.parametrize("query", ["2607.28618", "arXiv:2607.28618v1",
+                                   "https://arxiv.org/abs/2607.28618", " 2607.28618v2 ",
+                                   "https://arxiv.org/pdf/2607.28618v1"])
+def test_the_official_client_finds_a_paper_by_its_arxiv_id_or_url(hf, hf_july, query):
+    results = list(hf.list_papers(query=query))
+    assert [p.id for p in results] == ["2607.28618"]
+
+
+@pytest.mark.parametrize("url", ["/api/v1/search?q=2607.28618", "/api/v1/search?q=arXiv:2607.28618",
+                                 "/api/v1/search.bib?q=2607.28618",
+                                 "/feeds/search.atom?q=https://arxiv.org/abs/2607.28618"])
+def test_every_search_route_resolves_an_arxiv_id(client, hf_july, url):
+    response = client.get(url)
+    assert response.status_code == 200
+    assert b"2607.28618" in response.content
+    if url.startswith("/api/v1/search?"):
+        assert [r["paper"]["id"] for r in response.json()["results"]] == ["2607.28618"]
+
+
+def test_an_arxiv_id_search_keeps_its_filters(client, hf_july):
+    body = client.get("/api/v1/search?q=2607.28618&category=hep-th").json()
+    assert body["results"] == []
+
+
+def test_a_member_who_submits_their_own_paper_is_an_author_participating(client):
+    from paperfeed.papers.records import PaperRecord
+
+    # Submissions made here (HF's own papers carry HF's verdict instead).
+    apply_records([PaperRecord(source="submission", original_id="2601.00001", arxiv_id="2601.00001",
+                               title="Mine", authors=("Ada Lovelace", "Charles Babbage"),
+                               feed_date=dt.date(2026, 1, 5), submitted_by="ada",
+                               submitter_name="Ada Lovelace",
+                               organization="University of London"),
+                   PaperRecord(source="submission", original_id="2601.00002", arxiv_id="2601.00002",
+                               title="Theirs", authors=("Charles Babbage",),
+                               feed_date=dt.date(2026, 1, 5), submitted_by="ada",
+                               submitter_name="Ada Lovelace")])
+    items = {i["paper"]["id"]: i for i in client.get("/api/daily_papers?date=2026-01-05").json()}
+    assert items["2601.00001"]["isAuthorParticipating"] is True
+    assert items["2601.00002"]["isAuthorParticipating"] is False
+    assert items["2601.00001"]["submittedBy"] == {"name": "ada", "fullname": "Ada Lovelace",
+                                                  "type": "user"}
+    # A name-only organisation (saved pages) still gets a handle: HF clients require one.
+    assert items["2601.00001"]["organization"] == {"name": "university-of-london",
+                                                   "fullname": "University of London"}

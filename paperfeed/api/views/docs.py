@@ -18,6 +18,11 @@ def _schema_text(schema: dict) -> str:
     if "$ref" in schema:
         return schema["$ref"].rsplit("/", 1)[-1]
     text = schema.get("type", "")
+    if schema.get("type") == "object" and "properties" in schema:
+        names = " | ".join(schema["properties"])
+        text += f" (at most one of {names})" if schema.get("maxProperties") == 1 else f" ({names})"
+    if "pattern" in schema and schema.get("type") == "string":
+        text += f", matching {schema['pattern']}"
     if "enum" in schema:
         text += " (" + " | ".join(map(str, schema["enum"])) + ")"
     if "format" in schema:

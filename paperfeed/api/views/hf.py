@@ -18,6 +18,7 @@ from paperfeed.api.http import (
 )
 from paperfeed.api.queries import api_papers, find_paper, in_period, trending_in
 from paperfeed.api.serializers import hf_daily_item, hf_paper
+from paperfeed.lib.text import abstract_paragraphs
 
 MAX_LIMIT = 100
 
@@ -76,7 +77,8 @@ def paper_markdown(request: HttpRequest, paper_id: str):
         lines += ["Authors: " + ", ".join(found.authors), ""]
     if found.published_on:
         lines += [f"Published: {found.published_on.isoformat()}", ""]
-    lines += ["## Abstract", "", found.abstract or "No abstract is known for this paper.", ""]
+    paragraphs = abstract_paragraphs(found.abstract) or ["No abstract is known for this paper."]
+    lines += ["## Abstract", ""] + [line for text in paragraphs for line in (text, "")]
     links = [("arXiv", found.arxiv_url), ("PDF", found.best_pdf_url), ("Code", found.code_url),
              ("Project page", found.project_url),
              ("Page", request.build_absolute_uri(found.get_absolute_url()))]

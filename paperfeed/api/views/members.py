@@ -16,7 +16,7 @@ from paperfeed.api.http import (
     int_param,
     json_body,
     json_response,
-    text_param,
+    token_param,
 )
 from paperfeed.api.queries import api_papers, find_paper
 from paperfeed.api.serializers import v1_paper
@@ -88,7 +88,7 @@ def _upvoted(request: HttpRequest, username: str, *, default: int, max_limit: in
     if member is None:
         raise ApiError(404, f"There is no member {username[:40]!r}.")
     limit = int_param(request, "limit", default, minimum=1, maximum=max_limit)
-    cursor = text_param(request, "cursor")
+    cursor = token_param(request, "cursor")
     if cursor and not (cursor.isdigit() and len(cursor) <= 18):
         raise ApiError(400, "cursor is not valid: pass back the next_cursor of a previous page.")
     votes = Vote.objects.filter(user=member, paper__status=Paper.Status.VISIBLE).order_by("-pk")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from urllib.parse import urlencode
 
 from django.db.models import Count, Q
@@ -10,6 +11,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from paperfeed.api import pagination, search
 from paperfeed.api.http import (
+    CATEGORY_PATTERN,
     ApiError,
     api_view,
     choice_param,
@@ -19,6 +21,8 @@ from paperfeed.api.http import (
     json_response,
     period_param,
     text_param,
+    token_param,
+    with_cors,
 )
 from paperfeed.api.queries import api_papers, find_paper, in_period
 from paperfeed.api.serializers import v1_paper
@@ -28,9 +32,14 @@ MAX_LIMIT = 100
 
 
 def _category(request: HttpRequest) -> str:
-    code = text_param(request, "category")
+    """A category code (cs.LG) or archive (cs): malformed is a 400, unknown a 404 (as the
+    category feeds answer), so the OpenAPI pattern says exactly what is well formed."""
+    code = request.GET.get("category", "")
+    if not re.fullmatch(CATEGORY_PATTERN, code):
+        raise ApiError(400, f"category must be an arXiv category like cs.LG or an archive "
+                            f"like cs, not {code[:40]!r}.")
     if code and not Category.objects.filter(Q(code=code) | Q(archive=code)).exists():
-        raise ApiError(400, f"There is no arXiv category {code[:40]!r}; see /api/v1/categories.")
+        raise ApiError(404, f"There is no arXiv category {code!r}; see /api/v1/categories.")
     return code
 
 
@@ -54,7 +63,7 @@ def paper_page(request: HttpRequest) -> tuple[list, str | None]:
     """One cursor page of ``filtered_papers``: the papers and the next cursor (or None)."""
     sort = choice_param(request, "sort", pagination.SORTS, "newest")
     limit = int_param(request, "limit", 20, minimum=1, maximum=MAX_LIMIT)
-    return pagination.page(filtered_papers(request), sort, text_param(request, "cursor"), limit)
+    return pagination.page(filtered_papers(request), sort, token_param(request, "cursor"), limit)
 
 
 @api_view
@@ -155,6 +164,4 @@ def me(request: HttpRequest):
 @csrf_exempt
 def not_found(request: HttpRequest, rest: str = ""):
     """404 whatever the method: no route here, so no method could be the wrong one."""
-    response = error_response(404, f"There is no API route /api/{rest[:100]!r}; see /api/docs.")
-    response["Access-Control-Allow-Origin"] = "*"
-    return response
+    return with_cors(error_response(404, f"There is no API route /api/{rest[:100]!r}; see /api/docs."))

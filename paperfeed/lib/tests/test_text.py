@@ -1,4 +1,11 @@
-from paperfeed.lib.text import clean_line, find_code_urls, snippet, title_key, title_slug
+from paperfeed.lib.text import (
+    abstract_text,
+    clean_line,
+    find_code_urls,
+    snippet,
+    title_key,
+    title_slug,
+)
 
 
 def test_title_keys_ignore_case_punctuation_and_accents():
@@ -39,3 +46,9 @@ def test_only_web_urls_are_kept_for_links():
     for bad in ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,<script>", "vbscript:x",
                 "//evil.org", "github.com/a/b", "", None, "https:alert(1)"]:
         assert web_url(bad) == ""
+
+
+def test_abstracts_keep_their_paragraphs_and_lose_their_wrapping():
+    raw = "  First line\nwrapped here.\n  Second  paragraph,\nwrapped.\n\n\nThird.\n"
+    assert abstract_text(raw) == "First line wrapped here.\nSecond paragraph, wrapped.\nThird."
+    assert abstract_text("") == ""

@@ -40,6 +40,7 @@ def test_the_content_hash_is_stable_and_sees_every_field(shared_dir):
         "feed_date": dt.date(1999, 1, 1), "upvotes": 5, "num_comments": 5, "pdf_url": "x",
         "code_url": "x", "project_url": "x", "github_stars": 5, "organization": "x",
         "submitted_by": "x", "ai_summary": "x", "ai_keywords": ("x",), "journal_ref": "x",
+        "organization_handle": "x", "submitter_name": "x", "author_participating": True,
         "doi": "x", "arxiv_comments": "x", "license": "x",
         "versions": (VersionRecord(1, dt.datetime(1999, 1, 1, tzinfo=dt.UTC), "1kb"),),
         "extra": {"x": 1},
