@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 
 import pytest
@@ -92,3 +93,53 @@ def test_kaggle_missing_file():
     with pytest.raises(CommandError, match="no such file") as error:
         ingest("kaggle", "/nonexistent/snapshot.json")
     assert error.value.returncode == 2
+
+
+def test_kaggle_download_cut_at_a_line_end_is_an_error_that_says_so(server, fixtures):
+    """Every line that arrived is whole JSON: only the Content-Length tells it is short."""
+    body = (fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+            ).read_bytes()
+    cut = body.index(b"\n", len(body) // 2) + 1
+    arrived = body[:cut].count(b"\n")
+    server.add("/snapshot.json", Reply(200, body, truncate_at=cut))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=rf"/snapshot.json: the input broke off after line "
+                                           rf"{arrived} \(.*body cut short: {cut:,} of "
+                                           rf"{len(body):,} bytes") as error:
+        call_command("ingest", "kaggle", "snapshot.json", "--base-url", server.url,
+                     "--delay", "0", stdout=out)
+    assert error.value.returncode == 1
+    assert f"kaggle: fetched {arrived} / new {arrived} /" in out.getvalue()
+    assert Paper.objects.count() == arrived  # what arrived before the break is kept
+
+
+def test_kaggle_mirror_waits_out_a_503_with_retry_after(server, fixtures, monkeypatch):
+    snapshot = fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+    server.add("/snapshot.json", Reply(503, headers={"Retry-After": "0"}),
+               Reply(200, snapshot.read_bytes()))
+    out = ingest("kaggle", "snapshot.json", "--base-url", server.url)
+    assert "fetched 200 / new 200" in out and server.count("/snapshot.json") == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_damaged_gzip_snapshot_imports_what_came_before_and_says_how_far(fixtures, tmp_path,
+                                                                          damage):
+    body = (fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+            ).read_bytes()
+    packed = bytearray(gzip.compress(body))
+    if damage == "truncated":
+        packed = packed[: len(packed) * 2 // 3]
+        says = r"EOFError: Compressed file ended before the end-of-stream marker"
+    else:
+        packed[len(packed) // 2: len(packed) // 2 + 64] = b"\xff" * 64
+        says = r"(error|BadGzipFile): "
+    path = tmp_path / "snapshot.json.gz"
+    path.write_bytes(bytes(packed))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=rf"snapshot.json.gz: the input broke off after line "
+                                           rf"[\d,]+ \({says}") as error:
+        call_command("ingest", "kaggle", str(path), "--no-progress", "--batch-size", "10",
+                     stdout=out)
+    assert error.value.returncode == 1
+    stored = Paper.objects.count()
+    assert 10 <= stored < 200 and f"new {stored} /" in out.getvalue()
