@@ -43,6 +43,7 @@ from paperfeed.papers.prepared import Prepared, Preparer, apply_prepared
 from paperfeed.papers.records import PaperRecord, VersionRecord
 from paperfeed.sources.arxiv_common import category_codes, parse_date, parse_datetime
 from paperfeed.sources.http import FormatError, PoliteClient, SourceError
+from paperfeed.sources.values import check_depth, record_at, text
 
 SOURCE = "kaggle"
 log = logging.getLogger("paperfeed.sources")
@@ -54,11 +55,15 @@ def _authors(row: dict, where: str) -> tuple[str, ...]:
         names = []
         for parts in parsed:
             if isinstance(parts, list) and parts:
+                # Numbers are odd but meaningful as text; a list or an object is not.
+                if not all(isinstance(part, (str, int, float)) for part in parts):
+                    raise FormatError(f"{where}: 'authors_parsed' holds something other "
+                                      f"than names")
                 last, first, suffix = (list(parts) + ["", ""])[:3]
                 names.append(" ".join(str(p) for p in (first, last, suffix) if p))
         return tuple(names)
-    text = " ".join(_text(row, "authors", where).split())
-    return tuple(a.strip() for a in text.replace(" and ", ", ").split(",") if a.strip())
+    names = " ".join(text(row, "authors", where).split())
+    return tuple(a.strip() for a in names.replace(" and ", ", ").split(",") if a.strip())
 
 
 def _versions(row: dict, where: str) -> tuple[VersionRecord, ...]:
@@ -67,20 +72,13 @@ def _versions(row: dict, where: str) -> tuple[VersionRecord, ...]:
         raise FormatError(f"{where}: 'versions' is not a list of objects")
     versions = []
     for item in items:
-        label = str(item.get("version", "")).lstrip("v")
+        raw = item.get("version")
+        label = str(raw) if type(raw) is int else text(
+            item, "version", where, label="versions[].version").lstrip("v")
         if label.isdigit():
-            versions.append(VersionRecord(int(label), parse_datetime(str(item.get("created", "")))))
+            created = text(item, "created", where, label="versions[].created")
+            versions.append(VersionRecord(int(label), parse_datetime(created)))
     return tuple(sorted(versions, key=lambda v: v.version))
-
-
-def _text(row: dict, name: str, where: str) -> str:
-    """A text field ('' when absent or null); anything but a string is a bad line."""
-    value = row.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise FormatError(f"{where}: {name!r} is not a string")
-    return value
 
 
 def row_record(row: Any, where: str) -> PaperRecord:
@@ -90,24 +88,25 @@ def row_record(row: Any, where: str) -> PaperRecord:
         if not row.get(name):
             raise FormatError(f"{where}: missing {name!r}")
     try:
-        arxiv_id = parse_arxiv_id(str(row["id"])).base
+        arxiv_id = parse_arxiv_id(text(row, "id", where)).base
     except InvalidArxivId as exc:
         raise FormatError(f"{where}: {exc}") from exc
     versions = _versions(row, where)
     first = versions[0].submitted_at if versions else None
-    return PaperRecord(
+    return record_at(
+        where,
         source=SOURCE, original_id=arxiv_id, arxiv_id=arxiv_id,
         version=versions[-1].version if versions else None,
-        title=" ".join(_text(row, "title", where).split()),
-        abstract=" ".join(_text(row, "abstract", where).split()),
+        title=" ".join(text(row, "title", where).split()),
+        abstract=" ".join(text(row, "abstract", where).split()),
         authors=_authors(row, where),
-        categories=category_codes(_text(row, "categories", where)),
+        categories=category_codes(text(row, "categories", where)),
         published_on=first.date() if first else None,
-        updated_on=parse_date(_text(row, "update_date", where)),
-        journal_ref=_text(row, "journal-ref", where),
-        doi=_text(row, "doi", where).split(" ")[0],
-        arxiv_comments=" ".join(_text(row, "comments", where).split()),
-        license=_text(row, "license", where),
+        updated_on=parse_date(text(row, "update_date", where)),
+        journal_ref=text(row, "journal-ref", where),
+        doi=text(row, "doi", where).split(" ")[0],
+        arxiv_comments=" ".join(text(row, "comments", where).split()),
+        license=text(row, "license", where),
         versions=versions,
     )
 
@@ -173,6 +172,7 @@ def line_record(line: bytes, where: str) -> PaperRecord:
     """The record of one snapshot line (``ValueError`` if it is not JSON)."""
     row = orjson.loads(line)
     if b"\\u0000" in line:
+        check_depth(row, where)  # without_nul recurses
         row = without_nul(row)
     return row_record(row, where)
 
