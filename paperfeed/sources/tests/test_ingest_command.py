@@ -12,6 +12,7 @@ from paperfeed.papers.models import Paper
 from paperfeed.sources.testing import Reply, serve_oai_harvest, split_list_records
 
 pytestmark = pytest.mark.django_db
+FIRST_CS = "verb=ListRecords&metadataPrefix=arXiv&set=cs"
 
 
 def ingest(*args: str) -> str:
@@ -143,3 +144,35 @@ def test_a_damaged_gzip_snapshot_imports_what_came_before_and_says_how_far(fixtu
     assert error.value.returncode == 1
     stored = Paper.objects.count()
     assert 10 <= stored < 200 and f"new {stored} /" in out.getvalue()
+
+
+def test_arxiv_oai_reports_rejected_records_and_the_rejected_command_lists_them(server,
+                                                                                fixtures):
+    xml = (fixtures / "arxiv-oai/invenio_listrecords_arXiv_cs.xml").read_text()
+    pages = split_list_records(xml, per_page=20)
+    pages[1] = pages[1].replace("<id>1501.03549</id>", "<id>bad</id>", 1)
+    serve_oai_harvest(server, FIRST_CS, pages)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=r"1 record\(s\) could not be read and were skipped; "
+                                           r"`paperfeed rejected` lists them") as error:
+        call_command("ingest", "arxiv-oai", "--set", "cs", "--base-url", server.url + "/oai",
+                     "--delay", "0", stdout=out)
+    assert error.value.returncode == 1
+    assert "fetched 45 / new 45 / updated 0 / skipped 0 / deleted 0 / pages 3 / rejected 1" \
+        in out.getvalue()
+    listing = io.StringIO()
+    call_command("rejected", stdout=listing)
+    lines = listing.getvalue().splitlines()
+    assert lines[-1] == "1 rejected record(s)"
+    row_id, _, source, identifier, message = lines[0].split("\t")
+    assert (source, identifier) == ("arxiv-oai", "oai:arXiv.org:1501.03549")
+    assert message.endswith("record 2: record with unexpected arXiv id 'bad'")
+    shown = io.StringIO()
+    call_command("rejected", "--show", row_id, stdout=shown)
+    assert "<id>bad</id>" in shown.getvalue()
+    with pytest.raises(CommandError, match="no rejected record 999") as error:
+        call_command("rejected", "--show", "999")
+    assert error.value.returncode == 2
+    cleared = io.StringIO()
+    call_command("rejected", "--clear", stdout=cleared)
+    assert cleared.getvalue() == "forgot 1 rejected record(s)\n"

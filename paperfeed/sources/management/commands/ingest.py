@@ -116,7 +116,13 @@ class Command(BaseCommand):
             on_page=on_page)
         result = harvester.run()
         resumed = " (resumed)" if result.resumed else ""
-        return result.stats, f" / deleted {result.deleted} / pages {result.pages}{resumed}"
+        extra = f" / deleted {result.deleted} / pages {result.pages}{resumed}"
+        if result.rejected:
+            self.stdout.write(f"arxiv-oai: {result.stats.summary()}{extra} / rejected "
+                              f"{result.rejected}")
+            raise CommandError(f"{result.rejected} record(s) could not be read and were "
+                               f"skipped; `paperfeed rejected` lists them", returncode=1)
+        return result.stats, extra
 
     def _arxiv_api(self, options) -> tuple[MergeStats, str]:
         if options["ids"]:
