@@ -199,8 +199,15 @@ def parse_list_records(body: bytes | str, where: str = "OAI-PMH response") -> Oa
     token = listing.find(_q(OAI, "resumptionToken"))
     if token is not None:
         page.token = (token.text or "").strip()
+        longest = HarvestState._meta.get_field("resumption_token").max_length
+        if len(page.token) > longest:
+            # It could not be stored as the checkpoint (PostgreSQL would fail the page).
+            raise FormatError(f"{where}: resumption token of {len(page.token):,} characters, "
+                              f"longer than the {longest} a checkpoint keeps")
         size = token.get("completeListSize")
-        page.complete_list_size = int(size) if size and size.isdigit() else None
+        # Only a hint for progress lines: an absurd one is dropped, not stored.
+        page.complete_list_size = int(size) if size and size.isdigit() and len(size) < 10 \
+            else None
     return page
 
 

@@ -237,3 +237,12 @@ def test_a_bad_record_is_skipped_and_kept_and_the_harvest_goes_on(server, client
     assert rejected.content.startswith("<record>\n<header>\n <identifier>oai:arXiv.org:1412.3138")
     # The page and its checkpoint were committed: no rerun is stuck on its token.
     assert HarvestState.objects.get().resumption_token == ""
+
+
+def test_a_token_or_list_size_beyond_the_checkpoints_columns_is_handled(server, client, cs_pages):
+    page = cs_pages[0].replace('completeListSize="46"', 'completeListSize="' + "9" * 30 + '"')
+    parsed = parse_list_records(page)
+    assert parsed.complete_list_size is None and parsed.token == "6960524|13"
+    with pytest.raises(FormatError, match="resumption token of 600 characters, longer than "
+                                          "the 500 a checkpoint keeps"):
+        parse_list_records(cs_pages[0].replace("6960524|13", "t" * 600))

@@ -176,3 +176,38 @@ def test_arxiv_oai_reports_rejected_records_and_the_rejected_command_lists_them(
     cleared = io.StringIO()
     call_command("rejected", "--clear", stdout=cleared)
     assert cleared.getvalue() == "forgot 1 rejected record(s)\n"
+
+
+@pytest.mark.parametrize("source, route, args, recorded", [
+    ("hf-daily", "/api/daily_papers?date=2026-07-31&limit=100&p=0",
+     ["--date", "2026-07-31", "--base-url", "{url}/api"],
+     "hf-api/personalnewsfeed_hf_daily_papers.json"),
+    ("arxiv-rss", "/rss/cs.AI", ["--category", "cs.AI", "--base-url", "{url}/rss"],
+     "arxiv-rss/distill_arxiv_cs_ai.xml"),
+    ("arxiv-oai", "/oai?" + FIRST_CS, ["--set", "cs", "--base-url", "{url}/oai"],
+     "arxiv-oai/invenio_listrecords_arXiv_cs.xml"),
+])
+def test_every_source_refuses_a_body_cut_short_at_a_line_end(server, fixtures, monkeypatch,
+                                                            source, route, args, recorded):
+    monkeypatch.setenv("PAPERFEED_SOURCES_MAX_RETRIES", "1")
+    body = (fixtures / recorded).read_bytes()
+    cut = (body.find(b"\n", len(body) // 2) + 1) or len(body) // 2  # HF's JSON is one line
+    server.add(route, Reply(200, body, truncate_at=cut))
+    with pytest.raises(CommandError, match=rf"giving up after 2 attempts \(body cut short: "
+                                           rf"{cut:,} of {len(body):,} bytes\)") as error:
+        ingest(source, *[a.format(url=server.url) for a in args])
+    assert error.value.returncode == 1 and not Paper.objects.exists()
+
+
+def test_every_network_read_goes_through_the_polite_client():
+    """One client holds the politeness, the limits and the short-body check."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2]
+    direct = re.compile(r"\burlopen\(|^\s*import (requests|httpx)\b|^\s*from (requests|httpx)\b"
+                        r"|http\.client\.HTTPS?Connection\(", re.M)
+    offenders = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                 if "tests" not in path.parts and path.name not in ("http.py", "testing.py")
+                 and direct.search(path.read_text())]
+    assert offenders == []
