@@ -29,10 +29,10 @@ def test_arxiv_api_by_id_prints_a_summary(server, fixtures):
     assert out.strip().endswith("arxiv-api: fetched 1 / new 1 / updated 0 / skipped 0")
 
 
-def test_arxiv_api_malformed_id_exits_non_zero(server):
-    with pytest.raises(CommandError, match="is not an arXiv id") as error:
-        ingest("arxiv-api", "--id", "abc", "--base-url", server.url + "/api/query")
-    assert error.value.returncode == 1
+def test_arxiv_api_malformed_id_is_a_usage_error(server):
+    with pytest.raises(CommandError, match="argument --id: 'abc' is not an arXiv id") as error:
+        ingest("arxiv-api", "--id", "1605.08386", "abc", "--base-url", server.url + "/api/query")
+    assert error.value.returncode == 2
     assert server.requests == []
 
 

@@ -14,11 +14,15 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from paperfeed.lib.cli_args import (
+    arxiv_id,
+    category_code,
+    http_url,
     iso_date,
     iso_month,
     iso_week,
     non_negative_float,
     non_negative_int,
+    oai_set,
     positive_int,
 )
 from paperfeed.papers.merge import MergeStats
@@ -41,7 +45,7 @@ class Command(BaseCommand):
         oai.add_argument("--from", dest="from_date", type=iso_date, metavar="DATE",
                          help="first datestamp (default: where the last harvest ended)")
         oai.add_argument("--until", type=iso_date, metavar="DATE")
-        oai.add_argument("--set", dest="set_spec", default="", metavar="SET",
+        oai.add_argument("--set", dest="set_spec", default="", type=oai_set, metavar="SET",
                          help="an OAI set such as cs, math, physics:hep-th")
         oai.add_argument("--metadata-prefix", choices=arxiv_oai.FORMATS, default="arXiv")
         oai.add_argument("--restart", action="store_true",
@@ -49,12 +53,13 @@ class Command(BaseCommand):
 
         api = sub.add_parser("arxiv-api", help="Look papers up by id, or run a search.")
         what = api.add_mutually_exclusive_group(required=True)
-        what.add_argument("--id", dest="ids", nargs="+", metavar="ID")
+        what.add_argument("--id", dest="ids", nargs="+", type=arxiv_id, metavar="ID")
         what.add_argument("--query", metavar="QUERY", help="e.g. 'cat:cs.LG AND ti:diffusion'")
         api.add_argument("--max", type=positive_int, default=100, help="most results of --query")
 
         rss = sub.add_parser("arxiv-rss", help="Today's arXiv announcements per category.")
         rss.add_argument("--category", dest="categories", nargs="+", required=True,
+                         type=category_code,
                          metavar="CAT")
         rss.add_argument("--announce-type", dest="announce_types", nargs="+",
                          choices=arxiv_rss.ANNOUNCE_TYPES, default=list(arxiv_rss.ANNOUNCE_TYPES))
@@ -82,7 +87,7 @@ class Command(BaseCommand):
                               "import is slower)")
 
         for command in (oai, api, rss, hf, kag):
-            command.add_argument("--base-url", metavar="URL",
+            command.add_argument("--base-url", metavar="URL", type=http_url,
                                  help="endpoint to use instead of the configured one")
             command.add_argument("--delay", type=non_negative_float, metavar="SECONDS",
                                  help="seconds between requests (PAPERFEED_SOURCES_DELAY)")
@@ -103,6 +108,9 @@ class Command(BaseCommand):
         return on_page
 
     def _arxiv_oai(self, options) -> tuple[MergeStats, str]:
+        if options["from_date"] and options["until"] and options["from_date"] > options["until"]:
+            raise CommandError(f"--from {options['from_date']} is after --until "
+                               f"{options['until']}", returncode=2)
         def on_page(result, page) -> None:
             state = result.state
             size = f"/{state.complete_list_size}" if state.complete_list_size else ""
