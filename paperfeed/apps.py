@@ -6,3 +6,8 @@ class PaperfeedConfig(AppConfig):
 
     name = "paperfeed"
     verbose_name = "paperfeed"
+
+    def ready(self) -> None:
+        from paperfeed.cli import one_line_usage_errors
+
+        one_line_usage_errors()

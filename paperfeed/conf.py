@@ -108,6 +108,14 @@ SOURCES_SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SOURCES_MAX_RETRIES", _int, "5",
             "Retries of a failed request (429/5xx, dropped connection) before giving up; "
             "waits follow `Retry-After` or double each time."),
+    Setting("PAPERFEED_HTTP_DEADLINE", _float, "120",
+            "Seconds one request to a source may take in all (connecting, waiting, reading "
+            "the body), however slowly the server drips it; then it fails naming the limit. "
+            "Not applied to the Kaggle snapshot download, which only needs to keep moving."),
+    Setting("PAPERFEED_HTTP_MAX_BYTES", _int, "33554432",
+            "Largest response body (bytes) read from a source (default 32 MiB; arXiv and "
+            "Hugging Face pages are well under 10 MiB). Not applied to the Kaggle snapshot "
+            "download, which is streamed."),
     Setting("PAPERFEED_SOURCES_CONTACT", _str, "",
             "A URL or e-mail added to the User-Agent so arXiv can reach the operator."),
     Setting("PAPERFEED_ARXIV_OAI_URL", _str, "https://oaipmh.arxiv.org/oai",

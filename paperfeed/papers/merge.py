@@ -74,8 +74,15 @@ class MergeStats:
                 f"/ skipped {self.skipped}")
 
 
+_TITLE_KEY_LENGTH = Paper._meta.get_field("title_key").max_length
+
+
 # A batch asks for each record's title key three times (lookup, find, merge).
-_title_key = lru_cache(maxsize=8192)(title_key)
+@lru_cache(maxsize=8192)
+def _title_key(title: str) -> str:
+    # A key is for matching: its first 300 characters match as well as all of them,
+    # and the column holds no more (PostgreSQL refused a longer one).
+    return title_key(title)[:_TITLE_KEY_LENGTH]
 
 
 def slug_for(record: PaperRecord) -> str:

@@ -14,6 +14,11 @@ from dataclasses import dataclass, field
 
 import orjson
 
+from paperfeed.papers import limits
+from paperfeed.papers.limits import InvalidRecord
+
+__all__ = ["InvalidRecord", "PaperRecord", "VersionRecord"]
+
 
 @dataclass(frozen=True)
 class VersionRecord:
@@ -55,6 +60,12 @@ class PaperRecord:
     license: str = ""
     versions: tuple[VersionRecord, ...] = ()
     extra: dict = field(default_factory=dict, hash=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Every source's records meet the database's limits, or are refused here with
+        # the field named (papers/limits.py): never a DataError halfway through a batch.
+        for name, value in limits.check(self).items():
+            object.__setattr__(self, name, value)
 
     def content_hash(self) -> str:
         """A digest of everything the record says, to skip records seen before unchanged.

@@ -28,6 +28,7 @@ from paperfeed.sources.arxiv_common import (
     text_of,
 )
 from paperfeed.sources.http import FormatError, PoliteClient, SourceError
+from paperfeed.sources.values import record_at
 
 SOURCE = "arxiv-api"
 MAX_IDS_PER_REQUEST = 100
@@ -87,7 +88,8 @@ def _entry_record(entry: Element, where: str) -> PaperRecord:
     versions = [VersionRecord(1, published)] if published else []
     if version and version > 1 and updated:
         versions.append(VersionRecord(version, updated))
-    return PaperRecord(
+    return record_at(
+        where,
         source=SOURCE,
         original_id=arxiv_id.base,
         title=title,

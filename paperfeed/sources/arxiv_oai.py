@@ -21,9 +21,11 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
+from xml.etree import ElementTree
 from xml.etree.ElementTree import Element
 
 from django.db import transaction
@@ -37,7 +39,8 @@ from paperfeed.papers.merge import MergeStats, apply_records
 from paperfeed.papers.records import PaperRecord
 from paperfeed.sources.arxiv_common import category_codes, parse_date, parse_xml, text_of
 from paperfeed.sources.http import FormatError, PoliteClient, SourceError
-from paperfeed.sources.models import HarvestState
+from paperfeed.sources.models import HarvestState, RejectedRecord
+from paperfeed.sources.values import record_at
 
 SOURCE = "arxiv-oai"
 log = logging.getLogger("paperfeed.sources")
@@ -62,6 +65,17 @@ class OaiPage:
     complete_list_size: int | None = None
     last_datestamp: dt.date | None = None
     deleted: int = 0
+    rejected: list[Rejected] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Rejected:
+    """A record skipped because it could not be read; kept as a ``RejectedRecord``."""
+
+    identifier: str
+    where: str
+    message: str
+    content: str
 
 
 def default_base_url() -> str:
@@ -92,7 +106,8 @@ def _from_arxiv(meta: Element, where: str) -> PaperRecord:
     title = _find_text(meta, ARXIV, "title")
     if not title:
         raise FormatError(f"{where}: record {arxiv_id} has no title")
-    return PaperRecord(
+    return record_at(
+        where,
         source=SOURCE, original_id=arxiv_id, arxiv_id=arxiv_id, title=title,
         abstract=_find_text(meta, ARXIV, "abstract"), authors=tuple(authors),
         categories=category_codes(_find_text(meta, ARXIV, "categories")),
@@ -141,7 +156,8 @@ def _from_dc(meta: Element, where: str) -> PaperRecord:
         # "Liepins, Vilnis" -> "Vilnis Liepins"
         last, _, first = text_of(creator).partition(", ")
         creators.append(clean_line(f"{first} {last}"))
-    return PaperRecord(
+    return record_at(
+        where,
         source=SOURCE, original_id=arxiv_id, arxiv_id=arxiv_id,
         title=_find_text(meta, DC, "title"), abstract=abstract, authors=tuple(creators),
         categories=tuple(dict.fromkeys(codes[s] for s in subjects if s in codes)),
@@ -169,31 +185,69 @@ def parse_list_records(body: bytes | str, where: str = "OAI-PMH response") -> Oa
     for index, record in enumerate(listing.findall(_q(OAI, "record")), 1):
         at = f"{where}, record {index}"
         header = record.find(_q(OAI, "header"))
-        if header is None:
-            raise FormatError(f"{at}: no <header>")
-        stamp = parse_date(_find_text(header, OAI, "datestamp"))
-        if stamp and (page.last_datestamp is None or stamp > page.last_datestamp):
-            page.last_datestamp = stamp
-        if header.get("status") == "deleted":
-            page.deleted += 1
-            continue
-        metadata = record.find(_q(OAI, "metadata"))
-        payload = metadata[0] if metadata is not None and len(metadata) else None
-        if payload is None:
-            raise FormatError(f"{at}: no <metadata>")
-        if payload.tag == _q(ARXIV, "arXiv"):
-            page.records.append(_from_arxiv(payload, at))
-        elif payload.tag == _q(OAI_DC, "dc"):
-            page.records.append(_from_dc(payload, at))
-        else:
-            raise FormatError(f"{at}: unknown metadata format <{payload.tag}> "
-                              f"(expected one of {', '.join(FORMATS)})")
+        try:
+            _read_record(record, header, at, page)
+        except FormatError as exc:
+            if isinstance(exc, UnknownFormat):
+                raise  # the server sent another format: the page is wrong, not a record
+            # One bad record must not hold the harvest back forever (every rerun would
+            # fail on this page): skip it, report it, keep it for the operator.
+            identifier = _find_text(header, OAI, "identifier") if header is not None else ""
+            log.error("%s (record skipped; kept for `paperfeed rejected`)", exc)
+            page.rejected.append(Rejected(identifier, at, str(exc),
+                                          _as_received(body, index, record)))
     token = listing.find(_q(OAI, "resumptionToken"))
     if token is not None:
         page.token = (token.text or "").strip()
+        longest = HarvestState._meta.get_field("resumption_token").max_length
+        if len(page.token) > longest:
+            # It could not be stored as the checkpoint (PostgreSQL would fail the page).
+            raise FormatError(f"{where}: resumption token of {len(page.token):,} characters, "
+                              f"longer than the {longest} a checkpoint keeps")
         size = token.get("completeListSize")
-        page.complete_list_size = int(size) if size and size.isdigit() else None
+        # Only a hint for progress lines: an absurd one is dropped, not stored.
+        page.complete_list_size = int(size) if size and size.isdigit() and len(size) < 10 \
+            else None
     return page
+
+
+_RECORD_TEXT = re.compile(r"<record>.*?</record>", re.S)
+
+
+def _as_received(body: bytes | str, index: int, record: Element) -> str:
+    """The ``index``-th record's text as the server sent it (re-serialised if not found)."""
+    text = body.decode("utf-8", errors="replace") if isinstance(body, bytes) else body
+    found = _RECORD_TEXT.findall(text)
+    if index <= len(found):
+        return found[index - 1]
+    return ElementTree.tostring(record, encoding="unicode")
+
+
+class UnknownFormat(FormatError):
+    """A record in a metadata format we did not ask for."""
+
+
+def _read_record(record: Element, header: Element | None, at: str, page: OaiPage) -> None:
+    """Add one ``<record>`` to ``page`` (a record, or a deletion); FormatError if bad."""
+    if header is None:
+        raise FormatError(f"{at}: no <header>")
+    stamp = parse_date(_find_text(header, OAI, "datestamp"))
+    if stamp and (page.last_datestamp is None or stamp > page.last_datestamp):
+        page.last_datestamp = stamp
+    if header.get("status") == "deleted":
+        page.deleted += 1
+        return
+    metadata = record.find(_q(OAI, "metadata"))
+    payload = metadata[0] if metadata is not None and len(metadata) else None
+    if payload is None:
+        raise FormatError(f"{at}: no <metadata>")
+    if payload.tag == _q(ARXIV, "arXiv"):
+        page.records.append(_from_arxiv(payload, at))
+    elif payload.tag == _q(OAI_DC, "dc"):
+        page.records.append(_from_dc(payload, at))
+    else:
+        raise UnknownFormat(f"{at}: unknown metadata format <{payload.tag}> "
+                            f"(expected one of {', '.join(FORMATS)})")
 
 
 @dataclass
@@ -201,6 +255,7 @@ class HarvestResult:
     stats: MergeStats = field(default_factory=MergeStats)
     pages: int = 0
     deleted: int = 0
+    rejected: int = 0  # records skipped and kept as RejectedRecord rows
     resumed: bool = False
     state: HarvestState | None = None
 
@@ -294,6 +349,9 @@ class Harvester:
     def _commit(self, state: HarvestState, page: OaiPage, result: HarvestResult) -> None:
         with transaction.atomic():
             stats = apply_records(page.records)
+            RejectedRecord.objects.bulk_create(
+                RejectedRecord(source=SOURCE, identifier=r.identifier[:300], where=r.where,
+                               message=r.message, content=r.content) for r in page.rejected)
             state.resumption_token = page.token or ""
             state.complete_list_size = page.complete_list_size or state.complete_list_size
             if page.last_datestamp and (state.last_datestamp is None
@@ -307,3 +365,4 @@ class Harvester:
         result.stats.add(stats)
         result.pages += 1
         result.deleted += page.deleted
+        result.rejected += len(page.rejected)

@@ -24,6 +24,7 @@ from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
 from paperfeed.papers.records import PaperRecord
 from paperfeed.sources.arxiv_common import category_codes, parse_xml, text_of
 from paperfeed.sources.http import FormatError, PoliteClient, SourceError
+from paperfeed.sources.values import record_at
 
 SOURCE = "arxiv-rss"
 ANNOUNCE_TYPES = ("new", "cross", "replace", "replace-cross")
@@ -77,7 +78,8 @@ def _item_record(item, day: dt.date | None, in_feed: bool, where: str) -> PaperR
     abstract = " ".join(_ABSTRACT.sub("", description).split())
     creators = text_of(item.find("dc:creator", _NS))
     is_new = kind == "new"
-    return PaperRecord(
+    return record_at(
+        where,
         source=SOURCE, original_id=arxiv_id.base, arxiv_id=arxiv_id.base,
         version=arxiv_id.version, title=title, abstract=abstract,
         authors=tuple(a.strip() for a in creators.split(",") if a.strip()),

@@ -28,15 +28,16 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from paperfeed.lib.benchmarks import peak_rss_mb
+from paperfeed.lib.cli_args import non_negative_int, positive_int
 
 NAME = "ingest"
 HELP = "Stream Kaggle-format records through the importer; records/s and peak RSS."
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--records", type=int, default=1_000_000)
-    parser.add_argument("--batch-size", type=int, default=2000)
-    parser.add_argument("--workers", type=int, default=None,
+    parser.add_argument("--records", type=positive_int, default=1_000_000)
+    parser.add_argument("--batch-size", type=positive_int, default=2000)
+    parser.add_argument("--workers", type=non_negative_int, default=None,
                         help="parsing processes (default: as `paperfeed ingest kaggle`)")
     parser.add_argument("--backends", nargs="+", default=["sqlite", "postgres"],
                         choices=["sqlite", "postgres"])

@@ -13,16 +13,16 @@ named: nothing of it is stored.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from typing import Any
 
 from paperfeed import conf
 from paperfeed.lib.arxiv_ids import InvalidArxivId, parse_arxiv_id
-from paperfeed.lib.text import abstract_text, without_nul
+from paperfeed.lib.text import abstract_text
 from paperfeed.papers.records import PaperRecord
 from paperfeed.sources.arxiv_common import parse_date
 from paperfeed.sources.http import FormatError, PoliteClient, SourceError
+from paperfeed.sources.values import count, loads, record_at, text
 
 SOURCE = "hf-daily"
 PAGE_SIZE = 100
@@ -33,23 +33,48 @@ def default_base_url() -> str:
     return conf.value("PAPERFEED_HF_API_URL")
 
 
-def _user_name(user: Any) -> str:
+def _user_name(user: Any, where: str, label: str) -> str:
+    if user is None or isinstance(user, str):
+        return user or ""
     if not isinstance(user, dict):
-        return ""
-    return str(user.get("user") or user.get("name") or user.get("fullname") or "")
+        raise FormatError(f"{where}: {label!r} is not an object")
+    for name in ("user", "name", "fullname"):
+        if value := text(user, name, where, label=f"{label}.{name}"):
+            return value
+    return ""
 
 
-def _full_name(user: Any) -> str:
-    return str(user.get("fullname") or "") if isinstance(user, dict) else ""
+def _full_name(user: Any, where: str, label: str) -> str:
+    return text(user, "fullname", where, label=f"{label}.fullname") if isinstance(user, dict) else ""
 
 
-def _organization(item: dict, paper: dict) -> tuple[str, str]:
+def _organization(item: dict, paper: dict, where: str) -> tuple[str, str]:
     """(full name, handle): HF calls the handle ``name`` and the full name ``fullname``."""
     org = item.get("organization") or paper.get("organization")
-    if isinstance(org, dict):
-        handle = str(org.get("name") or "")
-        return str(org.get("fullname") or handle), handle
-    return "", ""
+    if org is None or isinstance(org, str):
+        return org or "", ""
+    if not isinstance(org, dict):
+        raise FormatError(f"{where}: 'organization' is not an object")
+    handle = text(org, "name", where, label="organization.name")
+    return text(org, "fullname", where, label="organization.fullname") or handle, handle
+
+
+def _authors(paper: dict, where: str) -> tuple[str, ...]:
+    """Names of ``[{"name": ...}]``; plain strings are taken as names too."""
+    authors = paper.get("authors") or []
+    if not isinstance(authors, list):
+        raise FormatError(f"{where}: 'authors' is not a list")
+    names = []
+    for n, author in enumerate(authors, 1):
+        if isinstance(author, str):
+            name = author
+        elif isinstance(author, dict):
+            name = text(author, "name", where, label=f"authors[{n}].name")
+        else:
+            raise FormatError(f"{where}: author {n} is neither a name nor an object")
+        if name.strip():
+            names.append(" ".join(name.split()))
+    return tuple(names)
 
 
 def item_record(item: Any, where: str) -> PaperRecord:
@@ -59,59 +84,52 @@ def item_record(item: Any, where: str) -> PaperRecord:
     missing = [name for name in _REQUIRED if not paper.get(name)]
     if missing:
         raise FormatError(f"{where}: paper is missing {', '.join(missing)}")
-    raw_id = str(paper["id"])
+    raw_id = paper["id"]
+    if not isinstance(raw_id, str):
+        raise FormatError(f"{where}: 'id' is a {type(raw_id).__name__}, not text")
     try:
         arxiv_id: str | None = parse_arxiv_id(raw_id).base
     except InvalidArxivId:
         arxiv_id = None  # HF also lists a few papers that are not on arXiv
-    feed_day = parse_date(str(paper["submittedOnDailyAt"]))
+    daily_at = text(paper, "submittedOnDailyAt", where)
+    feed_day = parse_date(daily_at)
     if feed_day is None:
-        raise FormatError(f"{where}: bad submittedOnDailyAt {paper['submittedOnDailyAt']!r}")
-    stars = paper.get("githubStars")
+        raise FormatError(f"{where}: bad submittedOnDailyAt {daily_at!r}")
     keywords = paper.get("ai_keywords")
     keywords = keywords if isinstance(keywords, list) else []
-    organization, organization_handle = _organization(item, paper)
-    submitter = paper.get("submittedOnDailyBy") if _user_name(
-        paper.get("submittedOnDailyBy")) else item.get("submittedBy")
+    organization, organization_handle = _organization(item, paper, where)
+    submitter, label = paper.get("submittedOnDailyBy"), "submittedOnDailyBy"
+    if not _user_name(submitter, where, label):
+        submitter, label = item.get("submittedBy"), "submittedBy"
     participating = item.get("isAuthorParticipating")
-    return PaperRecord(
+    return record_at(
+        where,
         source=SOURCE, original_id=raw_id, arxiv_id=arxiv_id,
-        title=" ".join(str(paper["title"]).split()),
-        abstract=abstract_text(str(paper.get("summary") or "")),
-        authors=tuple(str(a["name"]) for a in paper.get("authors") or []
-                      if isinstance(a, dict) and a.get("name")),
-        published_on=parse_date(str(paper.get("publishedAt") or "")),
+        title=" ".join(text(paper, "title", where).split()),
+        abstract=abstract_text(text(paper, "summary", where)),
+        authors=_authors(paper, where),
+        published_on=parse_date(text(paper, "publishedAt", where)),
         feed_date=feed_day,
-        upvotes=int(paper.get("upvotes") or 0),
-        num_comments=int(item.get("numComments") or 0),
-        code_url=str(paper.get("githubRepo") or ""),
-        github_stars=int(stars) if isinstance(stars, int) else None,
-        project_url=str(paper.get("projectPage") or ""),
+        upvotes=count(paper, "upvotes", where) or 0,
+        num_comments=count(item, "numComments", where) or 0,
+        code_url=text(paper, "githubRepo", where),
+        github_stars=count(paper, "githubStars", where),
+        project_url=text(paper, "projectPage", where),
         organization=organization, organization_handle=organization_handle,
-        submitted_by=_user_name(submitter), submitter_name=_full_name(submitter),
+        submitted_by=_user_name(submitter, where, label),
+        submitter_name=_full_name(submitter, where, label),
         author_participating=participating if isinstance(participating, bool) else None,
-        ai_summary=str(paper.get("ai_summary") or ""),
-        ai_keywords=tuple(str(k) for k in keywords if isinstance(k, str)),
+        ai_summary=text(paper, "ai_summary", where),
+        ai_keywords=tuple(k for k in keywords if isinstance(k, str)),
     )
 
 
 def parse_page(body: bytes | str, where: str = "HF daily papers") -> list[PaperRecord]:
-    try:
-        items = json.loads(body)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise FormatError(f"{where}: not valid JSON ({exc})") from exc
+    """The records of one page; a page with a bad item is refused whole, naming it."""
+    items = loads(body, where)
     if not isinstance(items, list):
         raise FormatError(f"{where}: expected a JSON list of papers")
-    if ("\\u0000" if isinstance(body, str) else b"\\u0000") in body:
-        items = without_nul(items)
-    records = []
-    for n, item in enumerate(items, 1):
-        try:
-            records.append(item_record(item, f"{where}, item {n}"))
-        except (TypeError, ValueError, AttributeError) as exc:
-            # A field of the wrong type ("upvotes": "many", "authors": 5...).
-            raise FormatError(f"{where}, item {n}: malformed paper ({exc})") from exc
-    return records
+    return [item_record(item, f"{where}, item {n}") for n, item in enumerate(items, 1)]
 
 
 def period_params(*, date: dt.date | None = None, week: str | None = None,

@@ -11,14 +11,17 @@ Only the standard library is used: the sources need nothing a plain GET cannot d
 from __future__ import annotations
 
 import http.client
+import io
 import logging
 import threading
 import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import IO
 
 from paperfeed import conf
 
@@ -39,6 +42,17 @@ class FetchError(SourceError):
     def __init__(self, message: str, *, url: str, status: int | None = None):
         super().__init__(message)
         self.url, self.status = url, status
+
+
+class LimitError(FetchError):
+    """A limit of ours was hit (``PAPERFEED_HTTP_DEADLINE``, ``PAPERFEED_HTTP_MAX_BYTES``).
+
+    Not retried: the same server would most likely do the same again.
+    """
+
+
+class ShortBodyError(http.client.HTTPException):
+    """The connection ended before the ``Content-Length`` the server promised (retried)."""
 
 
 class FormatError(SourceError):
@@ -93,7 +107,12 @@ def _retry_after_seconds(value: str | None) -> float | None:
 
 
 class PoliteClient:
-    """GET with a delay between requests, retries with back-off, and one request at a time."""
+    """GET with a delay between requests, retries with back-off, and one request at a time.
+
+    Each request has an overall ``deadline`` (seconds, however slowly the server sends)
+    and its body a size cap (``max_bytes``); a body shorter than its ``Content-Length``
+    is a dropped connection, never a complete answer.
+    """
 
     def __init__(
         self,
@@ -101,6 +120,8 @@ class PoliteClient:
         delay: float | None = None,
         max_retries: int | None = None,
         timeout: float = 60.0,
+        deadline: float | None = None,
+        max_bytes: int | None = None,
         user_agent: str | None = None,
         clock: Callable[[], float] = time.monotonic,
         sleep: Callable[[float], None] = time.sleep,
@@ -110,6 +131,9 @@ class PoliteClient:
             conf.value("PAPERFEED_SOURCES_MAX_RETRIES") if max_retries is None else max_retries
         )
         self.timeout = timeout
+        self.deadline = conf.value("PAPERFEED_HTTP_DEADLINE") if deadline is None else deadline
+        self.max_bytes = conf.value("PAPERFEED_HTTP_MAX_BYTES") if max_bytes is None \
+            else max_bytes
         self.user_agent = user_agent or default_user_agent()
         self.clock, self.sleep = clock, sleep
         self.requests_made = 0
@@ -125,20 +149,70 @@ class PoliteClient:
         if remaining > 0:
             self.sleep(remaining)
 
-    def _once(self, url: str) -> Response:
+    def _attempt(self, url: str, *, stream: bool) -> tuple[Response, http.client.HTTPResponse | None]:
+        """One request: its whole response, or (its status and headers, the open reply)
+        when ``stream`` and the answer is a 200 the caller will read itself."""
         self._wait_turn()
         request = urllib.request.Request(
             url, headers={"User-Agent": self.user_agent, "Accept-Encoding": "identity"}
         )
         self.requests_made += 1
+        # The deadline is real time, whatever clock the waits use.
+        started = time.monotonic()
+        error: urllib.error.HTTPError | None = None
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-                return Response(url, reply.status, reply.read(), dict(reply.headers.items()))
-        except urllib.error.HTTPError as exc:
-            body = exc.read() if exc.fp is not None else b""
-            return Response(url, exc.code, body, dict(exc.headers.items()) if exc.headers else {})
+            try:
+                reply = urllib.request.urlopen(request, timeout=min(self.timeout, self.deadline))
+                status = reply.status
+            except urllib.error.HTTPError as exc:
+                if exc.fp is None:
+                    headers = dict(exc.headers.items()) if exc.headers else {}
+                    return Response(url, exc.code, b"", headers), None
+                # Kept past the except block: collecting the error closes its reply.
+                error = exc
+                reply, status = error.fp, error.code
+            headers = dict(reply.headers.items())
+            if stream and status == 200:
+                return Response(url, status, b"", headers), reply
+            with reply:
+                body = self._read_body(reply, url, started)
+            return Response(url, status, body, headers), None
         finally:
             self._last_request = self.clock()
+
+    def _read_body(self, reply, url: str, started: float) -> bytes:
+        expected = _content_length(reply)
+        if expected is not None and expected > self.max_bytes:
+            raise LimitError(f"{url}: the response is {expected:,} bytes, more than "
+                             f"PAPERFEED_HTTP_MAX_BYTES ({self.max_bytes:,})", url=url)
+        sock = _socket_of(reply)
+        chunks, received = [], 0
+        while True:
+            remaining = self.deadline - (time.monotonic() - started)
+            try:
+                if remaining <= 0:
+                    raise TimeoutError
+                if sock is not None:
+                    sock.settimeout(min(self.timeout, remaining))
+                # read1: whatever has arrived, so a dripping server cannot hold one
+                # read past the deadline.
+                chunk = reply.read1(1 << 16)
+            except TimeoutError:
+                if time.monotonic() - started < self.deadline:
+                    raise  # the per-read timeout: a stalled connection, retried
+                raise LimitError(
+                    f"{url}: no complete response within PAPERFEED_HTTP_DEADLINE "
+                    f"({self.deadline:g} s; {received:,} bytes had arrived)", url=url) from None
+            if not chunk:
+                break
+            received += len(chunk)
+            if received > self.max_bytes:
+                raise LimitError(f"{url}: the response is larger than PAPERFEED_HTTP_MAX_BYTES "
+                                 f"({self.max_bytes:,} bytes)", url=url)
+            chunks.append(chunk)
+        if expected is not None and received < expected:
+            raise ShortBodyError(f"body cut short: {received:,} of {expected:,} bytes")
+        return b"".join(chunks)
 
     def get(self, url: str, params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None
             ) -> Response:
@@ -146,22 +220,43 @@ class PoliteClient:
 
         Retries 429/5xx, dropped connections and truncated bodies up to ``max_retries``
         times, waiting ``Retry-After`` when the server gives one and ``delay * 2**n``
-        otherwise; then raises :class:`FetchError`.
+        otherwise; then raises :class:`FetchError`. A limit hit raises
+        :class:`LimitError` at once.
         """
-        full = build_url(url, params)
+        return self._request(build_url(url, params), stream=False)[0]
+
+    @contextmanager
+    def stream(self, url: str) -> Iterator[IO[bytes]]:
+        """GET ``url`` (a 200) to read as it arrives, for downloads too large to hold.
+
+        Retried like :meth:`get` until the body starts. No deadline and no size cap (a
+        snapshot is gigabytes and takes hours), but each read waits at most ``timeout``;
+        a body that ends before its ``Content-Length`` raises :class:`FetchError` where
+        it ends.
+        """
+        response, reply = self._request(url, stream=True)
+        if reply is None:
+            raise FetchError(f"{url}: HTTP {response.status}", url=url, status=response.status)
+        with reply, io.BufferedReader(_CheckedBody(reply, url), buffer_size=1 << 16) as body:
+            yield body
+
+    def _request(self, full: str, *, stream: bool
+                 ) -> tuple[Response, http.client.HTTPResponse | None]:
         with self._lock:
             attempt = 0
             while True:
                 problem, wait = "", None
                 try:
-                    response = self._once(full)
+                    response, reply = self._attempt(full, stream=stream)
+                except ShortBodyError as exc:
+                    problem, status = str(exc), None
                 except (TimeoutError, urllib.error.URLError, http.client.HTTPException,
                         ConnectionError) as exc:
                     reason = getattr(exc, "reason", exc)
                     problem, status = f"{type(exc).__name__}: {reason}", None
                 else:
                     if response.status not in _RETRYABLE:
-                        return response
+                        return response, reply
                     status = response.status
                     problem = f"HTTP {status}"
                     wait = _retry_after_seconds(response.headers.get("Retry-After"))
@@ -175,3 +270,35 @@ class PoliteClient:
                 log.warning("%s: %s; retrying in %.0f s", full, problem, wait)
                 self.sleep(wait)
                 attempt += 1
+
+
+def _content_length(reply) -> int | None:
+    value = (reply.headers.get("Content-Length") or "").strip()
+    return int(value) if value.isdigit() else None
+
+
+def _socket_of(reply):
+    """The socket under an ``http.client`` response (to bound each read), if reachable."""
+    raw = getattr(getattr(reply, "fp", None), "raw", None)
+    return getattr(raw, "_sock", None)
+
+
+class _CheckedBody(io.RawIOBase):
+    """A response body that raises at its end when fewer bytes came than promised."""
+
+    def __init__(self, reply: http.client.HTTPResponse, url: str):
+        self.reply, self.url = reply, url
+        self.expected = _content_length(reply)
+        self.received = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer) -> int:
+        n = self.reply.readinto(buffer)
+        self.received += n
+        if not n and len(buffer) and self.expected is not None \
+                and self.received < self.expected:
+            raise FetchError(f"{self.url}: body cut short: {self.received:,} of "
+                             f"{self.expected:,} bytes (Content-Length) arrived", url=self.url)
+        return n

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import gc
 import gzip
+import io
 import logging
 import multiprocessing
 import os
@@ -22,6 +23,7 @@ import queue
 import sys
 import threading
 import time
+import zlib
 from collections.abc import Callable, Iterator
 from contextlib import closing, contextmanager
 from dataclasses import dataclass, field
@@ -40,7 +42,8 @@ from paperfeed.papers.merge import MergeStats
 from paperfeed.papers.prepared import Prepared, Preparer, apply_prepared
 from paperfeed.papers.records import PaperRecord, VersionRecord
 from paperfeed.sources.arxiv_common import category_codes, parse_date, parse_datetime
-from paperfeed.sources.http import FormatError
+from paperfeed.sources.http import FormatError, PoliteClient, SourceError
+from paperfeed.sources.values import check_depth, record_at, text
 
 SOURCE = "kaggle"
 log = logging.getLogger("paperfeed.sources")
@@ -52,11 +55,15 @@ def _authors(row: dict, where: str) -> tuple[str, ...]:
         names = []
         for parts in parsed:
             if isinstance(parts, list) and parts:
+                # Numbers are odd but meaningful as text; a list or an object is not.
+                if not all(isinstance(part, (str, int, float)) for part in parts):
+                    raise FormatError(f"{where}: 'authors_parsed' holds something other "
+                                      f"than names")
                 last, first, suffix = (list(parts) + ["", ""])[:3]
                 names.append(" ".join(str(p) for p in (first, last, suffix) if p))
         return tuple(names)
-    text = " ".join(_text(row, "authors", where).split())
-    return tuple(a.strip() for a in text.replace(" and ", ", ").split(",") if a.strip())
+    names = " ".join(text(row, "authors", where).split())
+    return tuple(a.strip() for a in names.replace(" and ", ", ").split(",") if a.strip())
 
 
 def _versions(row: dict, where: str) -> tuple[VersionRecord, ...]:
@@ -65,20 +72,13 @@ def _versions(row: dict, where: str) -> tuple[VersionRecord, ...]:
         raise FormatError(f"{where}: 'versions' is not a list of objects")
     versions = []
     for item in items:
-        label = str(item.get("version", "")).lstrip("v")
+        raw = item.get("version")
+        label = str(raw) if type(raw) is int else text(
+            item, "version", where, label="versions[].version").lstrip("v")
         if label.isdigit():
-            versions.append(VersionRecord(int(label), parse_datetime(str(item.get("created", "")))))
+            created = text(item, "created", where, label="versions[].created")
+            versions.append(VersionRecord(int(label), parse_datetime(created)))
     return tuple(sorted(versions, key=lambda v: v.version))
-
-
-def _text(row: dict, name: str, where: str) -> str:
-    """A text field ('' when absent or null); anything but a string is a bad line."""
-    value = row.get(name)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        raise FormatError(f"{where}: {name!r} is not a string")
-    return value
 
 
 def row_record(row: Any, where: str) -> PaperRecord:
@@ -88,34 +88,47 @@ def row_record(row: Any, where: str) -> PaperRecord:
         if not row.get(name):
             raise FormatError(f"{where}: missing {name!r}")
     try:
-        arxiv_id = parse_arxiv_id(str(row["id"])).base
+        arxiv_id = parse_arxiv_id(text(row, "id", where)).base
     except InvalidArxivId as exc:
         raise FormatError(f"{where}: {exc}") from exc
     versions = _versions(row, where)
     first = versions[0].submitted_at if versions else None
-    return PaperRecord(
+    return record_at(
+        where,
         source=SOURCE, original_id=arxiv_id, arxiv_id=arxiv_id,
         version=versions[-1].version if versions else None,
-        title=" ".join(_text(row, "title", where).split()),
-        abstract=" ".join(_text(row, "abstract", where).split()),
+        title=" ".join(text(row, "title", where).split()),
+        abstract=" ".join(text(row, "abstract", where).split()),
         authors=_authors(row, where),
-        categories=category_codes(_text(row, "categories", where)),
+        categories=category_codes(text(row, "categories", where)),
         published_on=first.date() if first else None,
-        updated_on=parse_date(_text(row, "update_date", where)),
-        journal_ref=_text(row, "journal-ref", where),
-        doi=_text(row, "doi", where).split(" ")[0],
-        arxiv_comments=" ".join(_text(row, "comments", where).split()),
-        license=_text(row, "license", where),
+        updated_on=parse_date(text(row, "update_date", where)),
+        journal_ref=text(row, "journal-ref", where),
+        doi=text(row, "doi", where).split(" ")[0],
+        arxiv_comments=" ".join(text(row, "comments", where).split()),
+        license=text(row, "license", where),
         versions=versions,
     )
 
 
 def open_snapshot(path: Path) -> IO[bytes]:
     """The snapshot's lines, gunzipped if need be; a pipe (``/dev/stdin``) works too."""
-    raw = path.open("rb")
+    return _gunzipped(path.open("rb"))
+
+
+def _gunzipped(raw: io.BufferedReader) -> IO[bytes]:
     if raw.peek(2)[:2] == b"\x1f\x8b":
         return gzip.GzipFile(fileobj=raw)  # type: ignore[return-value]
     return raw
+
+
+class ReadError(SourceError):
+    """The input ended early or is corrupt; what came before it was imported."""
+
+
+# What reading a cut or corrupt input raises: a short download (FetchError), gzip's
+# EOFError / BadGzipFile (an OSError) / zlib.error, a dropped connection.
+_READ_ERRORS = (SourceError, EOFError, OSError, zlib.error)
 
 
 @dataclass
@@ -123,6 +136,7 @@ class KaggleResult:
     stats: MergeStats = field(default_factory=MergeStats)
     lines: int = 0
     errors: list[str] = field(default_factory=list)
+    broken_off: str = ""  # why the input ended before its end (a ReadError's message)
     import_seconds: float = 0.0  # reading, parsing and writing to the database
     seconds: float = 0.0  # all of it, with the search index catching up at the end
 
@@ -158,6 +172,7 @@ def line_record(line: bytes, where: str) -> PaperRecord:
     """The record of one snapshot line (``ValueError`` if it is not JSON)."""
     row = orjson.loads(line)
     if b"\\u0000" in line:
+        check_depth(row, where)  # without_nul recurses
         row = without_nul(row)
     return row_record(row, where)
 
@@ -180,9 +195,23 @@ def _prepare_lines(lines: list[bytes], first: int, name: str
             in zip(records, digests, strict=True)], errors
 
 
-def _chunks(stream: IO[bytes], size: int) -> Iterator[tuple[list[bytes], int]]:
+def _chunks(stream: IO[bytes], size: int, name: str) -> Iterator[tuple[list[bytes], int]]:
+    """Chunks of ``size`` lines; when the input breaks off, the lines before the break
+    come first, then :class:`ReadError` saying how far it got."""
     first = 1
-    while lines := list(islice(stream, size)):
+    while True:
+        lines: list[bytes] = []
+        try:
+            lines.extend(islice(stream, size))  # keeps what it read if the input breaks
+        except _READ_ERRORS as exc:
+            if lines:
+                yield lines, first
+            read = first - 1 + len(lines)
+            why = str(exc) if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
+            raise ReadError(f"{name}: the input broke off after line {read:,} ({why}); "
+                            f"the lines before it were read") from exc
+        if not lines:
+            return
         yield lines, first
         first += len(lines)
 
@@ -212,7 +241,7 @@ def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, w
     back chunks that have arrived.
     """
     def read() -> Iterator[tuple[list[bytes], int]]:
-        for lines, first in _chunks(stream, size):
+        for lines, first in _chunks(stream, size, name):
             if on_line:
                 on_line(sum(len(line) for line in lines))
             yield lines, first
@@ -307,14 +336,19 @@ def ingest_stream(stream: IO[bytes], *, name: str = "snapshot", batch_size: int 
             # closing(): the reader thread stops at once if a batch fails.
             with closing(_parsed_chunks(stream, name, batch_size, pool, workers,
                                         on_line, _prepare_lines)) as chunks:
-                for (prepared, errors), lines, first in chunks:
-                    result.lines += len(lines)
-                    for message in errors:
-                        log.error("%s (line skipped)", message)
-                    result.errors += errors
-                    stats = apply_prepared(prepared, _rebuilder(lines, first, name))
-                    result.stats.add(stats)
-                    statistics.add(stats.new + stats.updated)
+                try:
+                    for (prepared, errors), lines, first in chunks:
+                        result.lines += len(lines)
+                        for message in errors:
+                            log.error("%s (line skipped)", message)
+                        result.errors += errors
+                        stats = apply_prepared(prepared, _rebuilder(lines, first, name))
+                        result.stats.add(stats)
+                        statistics.add(stats.new + stats.updated)
+                except ReadError as exc:
+                    # What came before the break stays imported (and gets indexed).
+                    log.error("%s", exc)
+                    result.broken_off = str(exc)
                 statistics.finish()
             result.import_seconds = time.perf_counter() - start
     finally:
@@ -354,24 +388,17 @@ def ingest_file(path: Path, *, batch_size: int = 2000, progress: bool = False,
 
 
 def ingest_url(base_url: str, name: str, *, batch_size: int = 2000,
-               user_agent: str = "paperfeed", workers: int | None = None,
+               client: PoliteClient | None = None, workers: int | None = None,
                index_at_end: bool = True) -> KaggleResult:
-    """Stream a snapshot from a mirror without storing it: one GET, read as it arrives."""
-    import http.client
-    import urllib.error
-    import urllib.parse
-    import urllib.request
+    """Stream a snapshot from a mirror without storing it: one GET, read as it arrives.
 
-    from paperfeed.sources.http import FetchError
+    Through the shared polite client (``Retry-After`` and retries until the body
+    starts); a download that ends short of its ``Content-Length`` raises
+    :class:`ReadError` once the lines before the break are imported.
+    """
+    import urllib.parse
 
     url = urllib.parse.urljoin(base_url.rstrip("/") + "/", name)
-    request = urllib.request.Request(url, headers={"User-Agent": user_agent})
-    try:
-        with urllib.request.urlopen(request, timeout=60) as response:
-            stream: IO[bytes] = response
-            if url.endswith(".gz"):
-                stream = gzip.GzipFile(fileobj=response)  # type: ignore[assignment]
-            return ingest_stream(stream, name=url, batch_size=batch_size, workers=workers,
-                                 index_at_end=index_at_end)
-    except (urllib.error.URLError, OSError, http.client.HTTPException) as exc:
-        raise FetchError(f"{url}: {exc}", url=url) from exc
+    with (client or PoliteClient()).stream(url) as body:
+        return ingest_stream(_gunzipped(body), name=url, batch_size=batch_size,
+                             workers=workers, index_at_end=index_at_end)

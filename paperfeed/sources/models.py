@@ -49,3 +49,25 @@ class ScheduledJob(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RejectedRecord(models.Model):
+    """A record a source sent that could not be imported, kept for the operator.
+
+    An OAI-PMH page is committed with its checkpoint; if one bad record rejected the
+    whole page, every rerun would stop at the same token forever. So the bad record is
+    skipped, reported and kept here, as received, for ``paperfeed rejected`` to show.
+    """
+
+    source = models.CharField(max_length=32)
+    identifier = models.CharField(max_length=300, blank=True)  # e.g. oai:arXiv.org:2401.12345
+    where = models.TextField()  # the URL and the record's number on the page
+    message = models.TextField()
+    content = models.TextField(blank=True)  # the record as received (XML)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return f"{self.source} {self.identifier or self.where}"

@@ -31,7 +31,7 @@ from pathlib import Path
 
 from paperfeed.lib.listing_dates import ListingDate, infer_page_year, parse_listing_date
 from paperfeed.lib.text import clean_line, find_code_urls, title_key
-from paperfeed.papers.records import PaperRecord
+from paperfeed.papers.records import InvalidRecord, PaperRecord
 
 SOURCE = "pages"
 
@@ -172,20 +172,24 @@ def records_from_page(page: ParsedPage) -> Iterator[PaperRecord]:
         published = entry.date.resolve(page.year) if entry.date else None
         key = hashlib.sha1(title_key(entry.title).encode()).hexdigest()[:16]
         code_urls = find_code_urls(entry.abstract)
-        yield PaperRecord(
-            source=SOURCE,
-            original_id=f"{page.path.name}#{key}",
-            title=entry.title,
-            abstract=entry.abstract,
-            author_count=entry.author_count,
-            organization=entry.organization,
-            published_on=published,
-            # A saved listing shows no other date: the day a paper was published is
-            # the day it entered the feed.
-            feed_date=published,
-            upvotes=(entry.date.upvotes or 0) if entry.date else None,
-            code_url=code_urls[0] if code_urls else "",
-        )
+        try:
+            record = PaperRecord(
+                source=SOURCE,
+                original_id=f"{page.path.name}#{key}",
+                title=entry.title,
+                abstract=entry.abstract,
+                author_count=entry.author_count,
+                organization=entry.organization,
+                published_on=published,
+                # A saved listing shows no other date: the day a paper was published is
+                # the day it entered the feed.
+                feed_date=published,
+                upvotes=(entry.date.upvotes or 0) if entry.date else None,
+                code_url=code_urls[0] if code_urls else "",
+            )
+        except InvalidRecord as exc:
+            raise PageFormatError(page.path, entry.line, f"{entry.title[:60]!r}: {exc}") from exc
+        yield record
 
 
 def read_pages(path: Path | str, today: dt.date | None = None) -> list[PaperRecord]:

@@ -7,8 +7,10 @@ headers, retries, parsing — runs for real. Only the transport is local.
 Routes are matched on the path and the *set* of query parameters (order-insensitive).
 A route holds a script of replies: each request takes the next one and the last repeats,
 so "503 with Retry-After, then 200" is ``server.add(path, Reply(503, ...), Reply(200, ...))``.
-A reply can also be truncated: it promises the full ``Content-Length`` and then hangs up,
-as a dropped connection does.
+A reply can also be truncated (it promises the full ``Content-Length`` and then hangs up,
+as a dropped connection does), dripped (``drip=(seconds, bytes)``: a few bytes at a time,
+as a stalled or hostile server sends) or sent without a ``Content-Length`` at all
+(``content_length=False``: the body ends when the connection closes).
 
 Usage::
 
@@ -37,6 +39,8 @@ class Reply:
     content_type: str = "application/xml; charset=utf-8"
     truncate_at: int | None = None  # send only this many bytes, then close
     hold: threading.Event | None = None  # answer only once this is set (a hung server)
+    drip: tuple[float, int] | None = None  # (seconds between writes, bytes per write)
+    content_length: bool = True  # False: no header, close the connection after the body
 
     @property
     def payload(self) -> bytes:
@@ -78,6 +82,7 @@ class ReplayServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._httpd.daemon_threads = True
         self._thread: threading.Thread | None = None
+        self._stopping = threading.Event()
 
     @property
     def url(self) -> str:
@@ -133,18 +138,29 @@ class ReplayServer:
         payload = reply.payload
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
-        handler.send_header("Content-Length", str(len(payload)))
+        if reply.content_length:
+            handler.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():
             handler.send_header(name, value)
         if reply.truncate_at is not None:
+            payload = payload[: reply.truncate_at]
+        if reply.truncate_at is not None or not reply.content_length:
             handler.send_header("Connection", "close")
-            handler.end_headers()
-            handler.wfile.write(payload[: reply.truncate_at])
-            handler.wfile.flush()
             handler.close_connection = True
-            return
         handler.end_headers()
-        handler.wfile.write(payload)
+        try:
+            if reply.drip is None:
+                handler.wfile.write(payload)
+            else:
+                pause, size = reply.drip
+                for start in range(0, len(payload), size):
+                    handler.wfile.write(payload[start:start + size])
+                    handler.wfile.flush()
+                    if self._stopping.wait(pause):
+                        break
+            handler.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            handler.close_connection = True  # the client gave up: nothing more to say
 
     def start(self) -> ReplayServer:
         # A short poll interval keeps shutdown (once per test) quick.
@@ -154,6 +170,7 @@ class ReplayServer:
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         self._httpd.shutdown()
         self._httpd.server_close()
         if self._thread is not None:

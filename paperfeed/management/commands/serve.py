@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand
 
+from paperfeed.lib.cli_args import port, positive_int
 from paperfeed.papers.models import Paper
 
 log = logging.getLogger("paperfeed")
@@ -19,8 +20,8 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
-        parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--port", type=port, default=8000)
+        parser.add_argument("--threads", type=positive_int, default=8)
         parser.add_argument("--no-demo", action="store_true",
                             help="don't load the demo corpus into an empty database")
         parser.add_argument("--no-embed", action="store_true",

@@ -9,7 +9,7 @@ from paperfeed.papers.models import Paper, SourceRecord
 from paperfeed.sources import arxiv_oai
 from paperfeed.sources.arxiv_oai import Harvester, OaiError, parse_list_records
 from paperfeed.sources.http import FetchError, FormatError
-from paperfeed.sources.models import HarvestState
+from paperfeed.sources.models import HarvestState, RejectedRecord
 from paperfeed.sources.testing import Reply, serve_oai_harvest, split_list_records
 
 pytestmark = pytest.mark.django_db
@@ -209,3 +209,40 @@ def _oai_error(code: str, message: str) -> str:
         '<request verb="ListRecords">http://export.arxiv.org/oai2</request>'
         f'<error code="{code}">{message}</error></OAI-PMH>'
     )
+
+
+@pytest.mark.parametrize("damage, says", [
+    (("<categories>cs.AI cs.CE cs.DS", "<categories>cs.AI " + "a" * 40), "category 'aaaa"),
+    (("<id>1412.3138</id>", "<id>not-an-id</id>"), "record with unexpected arXiv id"),
+    (("<title>", "<title>" + "x", ), None),  # a harmless change: the page stays good
+])
+def test_a_bad_record_is_skipped_and_kept_and_the_harvest_goes_on(server, client, cs_pages,
+                                                                 damage, says):
+    """Rejecting the whole page made every rerun fail on the same token forever."""
+    damaged = cs_pages[1].replace(*damage, 1)
+    assert damaged != cs_pages[1]
+    pages = [cs_pages[0], damaged, *cs_pages[2:]]
+    serve_oai_harvest(server, FIRST, pages)
+    result = _harvester(server, client).run()
+    assert result.pages == 4 and not HarvestState.objects.get().in_progress
+    if says is None:
+        assert (result.rejected, Paper.objects.count()) == (0, 46)
+        return
+    assert (result.rejected, Paper.objects.count()) == (1, 45)
+    rejected = RejectedRecord.objects.get()
+    assert rejected.source == "arxiv-oai"
+    assert rejected.identifier == "oai:arXiv.org:1412.3138"
+    assert "resumptionToken=6960524%7C13, record 1" in rejected.where
+    assert says in rejected.message and damage[1] in rejected.content
+    assert rejected.content.startswith("<record>\n<header>\n <identifier>oai:arXiv.org:1412.3138")
+    # The page and its checkpoint were committed: no rerun is stuck on its token.
+    assert HarvestState.objects.get().resumption_token == ""
+
+
+def test_a_token_or_list_size_beyond_the_checkpoints_columns_is_handled(server, client, cs_pages):
+    page = cs_pages[0].replace('completeListSize="46"', 'completeListSize="' + "9" * 30 + '"')
+    parsed = parse_list_records(page)
+    assert parsed.complete_list_size is None and parsed.token == "6960524|13"
+    with pytest.raises(FormatError, match="resumption token of 600 characters, longer than "
+                                          "the 500 a checkpoint keeps"):
+        parse_list_records(cs_pages[0].replace("6960524|13", "t" * 600))

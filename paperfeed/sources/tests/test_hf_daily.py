@@ -73,7 +73,7 @@ def test_a_field_of_the_wrong_type_rejects_the_page_naming_the_item(server, clie
     items = json.loads((fixtures / "hf-api/sotawhat_hf_daily_papers.json").read_text())
     items[4]["paper"].update(change)
     server.add(JUNE_12, Reply(200, json.dumps(items)))
-    with pytest.raises(FormatError, match=r"item 5: (malformed paper|paper is missing)"):
+    with pytest.raises(FormatError, match=r"item 5: ('upvotes' is a (string|JSON list), not a whole number|'authors' is not a list|paper is missing title)"):
         import_pages(hf_daily.fetch(("date", "2026-06-12"), base_url=server.url + "/api",
                                     client=client))
     assert Paper.objects.count() == 0
@@ -111,3 +111,59 @@ def test_papers_from_hf_and_arxiv_are_one_paper(hf, client, fixtures):
     assert Paper.objects.for_day(dt.date(2026, 7, 31)).count() == 30
     again = import_pages(hf_daily.fetch(("date", "2026-07-31"), base_url=hf, client=client))
     assert (again.new, again.updated, again.skipped) == (0, 0, 30)
+
+
+def _serve_changed(server, fixtures, change: dict, *, item: dict | None = None) -> None:
+    items = json.loads((fixtures / "hf-api/sotawhat_hf_daily_papers.json").read_text())
+    items[4]["paper"].update(change)
+    items[4].update(item or {})
+    server.add(JUNE_12, Reply(200, json.dumps(items)))
+
+
+def _import(server, client):
+    return import_pages(hf_daily.fetch(("date", "2026-06-12"), base_url=server.url + "/api",
+                                       client=client))
+
+
+@pytest.mark.parametrize("change, item, says", [
+    ({"upvotes": -1}, {}, "'upvotes' is -1, outside 0..2147483647"),
+    ({"githubStars": -3}, {}, "'github_stars' is -3, outside 0..2147483647"),
+    ({}, {"numComments": -2}, "'num_comments' is -2, outside 0..2147483647"),
+    ({"upvotes": 10**30}, {}, r"'upvotes' is 1000000000…\(31 digits\), outside"),
+    ({"upvotes": True}, {}, "'upvotes' is a boolean, not a whole number"),
+    ({"title": ["a", "b"]}, {}, "'title' is a JSON list, not text"),
+    ({"summary": {"text": "x"}}, {}, "'summary' is a JSON object, not text"),
+    ({"githubRepo": ["https://github.com/a/b"]}, {}, "'githubRepo' is a JSON list, not text"),
+    ({"id": 2606.12345}, {}, "'id' is a float, not text"),
+    ({"authors": [{"name": ["A"]}]}, {}, r"'authors\[1\].name' is a JSON list, not text"),
+    ({"authors": [7]}, {}, "author 1 is neither a name nor an object"),
+    ({"githubRepo": "https://github.com/" + "x" * 600}, {},
+     "'code_url' is 619 characters, longer than the 500"),
+    ({"id": "x" * 400}, {}, "'original_id' is 400 characters, longer than the 300"),
+    ({"submittedOnDailyBy": {"user": 5}}, {}, "'submittedOnDailyBy.user' is a number, not text"),
+])
+def test_a_value_the_database_cannot_hold_rejects_the_page_naming_item_and_field(
+        server, client, fixtures, db, change, item, says):
+    _serve_changed(server, fixtures, change, item=item)
+    with pytest.raises(FormatError, match=rf"date=2026-06-12.*, item 5: {says}"):
+        _import(server, client)
+    assert Paper.objects.count() == 0
+
+
+def test_deeply_nested_json_is_refused_not_a_recursion_error(server, client, db):
+    for depth in (200, 100_000):
+        server.add(JUNE_12, Reply(200, "[" * depth + "]" * depth))
+        with pytest.raises(FormatError, match="(nested deeper than 100 levels|not valid JSON)"):
+            _import(server, client)
+
+
+def test_authors_given_as_strings_are_names_and_long_display_names_are_shortened(
+        server, client, fixtures, db):
+    organisation = {"name": "org", "fullname": "O" * 5_000}
+    _serve_changed(server, fixtures, {"authors": ["Ada Lovelace", {"name": "Alan Turing"}, " "]},
+                   item={"organization": organisation})
+    _import(server, client)
+    items = json.loads((fixtures / "hf-api/sotawhat_hf_daily_papers.json").read_text())
+    paper = Paper.objects.get(arxiv_id=items[4]["paper"]["id"])
+    assert paper.authors == ["Ada Lovelace", "Alan Turing"]
+    assert paper.organization == "O" * 199 + "…"  # the same on SQLite and PostgreSQL

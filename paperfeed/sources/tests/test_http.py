@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from paperfeed.sources.http import FetchError, PoliteClient
+from paperfeed.sources.http import FetchError, LimitError, PoliteClient
 from paperfeed.sources.testing import Reply
 
 
@@ -81,3 +81,67 @@ def test_a_429_rate_limit_waits_as_told_then_succeeds(server, client, fake_time)
                Reply(429, "slow down", headers={"Retry-After": "120"}), Reply(200, "[]"))
     assert client.get(server.url + "/api/daily_papers").text == "[]"
     assert fake_time.sleeps == [60.0, 120.0]
+
+
+def test_a_body_cut_short_at_a_line_end_is_never_taken_for_the_whole(server, client):
+    """The connection ends cleanly after a whole line, before the promised length."""
+    body = b"".join(b'{"id": "%d"}\n' % n for n in range(100))
+    server.add("/x", Reply(200, body, truncate_at=body.index(b"\n", 500) + 1))
+    with pytest.raises(FetchError, match=r"giving up after 4 attempts \(body cut short: "
+                                         r"\d+ of 1,290 bytes\)"):
+        client.get(server.url + "/x")
+
+
+def test_a_dripping_server_hits_the_deadline_and_the_error_names_it(server, fake_time):
+    dripping = PoliteClient(delay=0, max_retries=3, timeout=5, deadline=0.5,
+                            clock=fake_time.clock, sleep=fake_time.sleep)
+    server.add("/slow", Reply(200, b"x" * 1000, drip=(0.1, 1)))
+    with pytest.raises(LimitError, match=r"/slow: no complete response within "
+                                         r"PAPERFEED_HTTP_DEADLINE \(0.5 s; \d+ bytes"):
+        dripping.get(server.url + "/slow")
+    assert server.count("/slow") == 1  # a limit is not retried
+
+
+@pytest.mark.parametrize("content_length", [True, False])
+def test_a_body_over_the_size_cap_is_refused_naming_the_limit(server, fake_time,
+                                                              content_length):
+    capped = PoliteClient(delay=0, max_retries=3, timeout=5, max_bytes=100_000,
+                          clock=fake_time.clock, sleep=fake_time.sleep)
+    server.add("/huge", Reply(200, b"y" * 1_000_000, content_length=content_length))
+    with pytest.raises(LimitError, match=r"/huge: the response is .*PAPERFEED_HTTP_MAX_BYTES "
+                                         r"\(100,000"):
+        capped.get(server.url + "/huge")
+    server.add("/fits", Reply(200, b"z" * 100_000, content_length=content_length))
+    assert len(capped.get(server.url + "/fits").body) == 100_000
+
+
+def test_the_limits_come_from_the_settings(monkeypatch):
+    monkeypatch.setenv("PAPERFEED_HTTP_DEADLINE", "7.5")
+    monkeypatch.setenv("PAPERFEED_HTTP_MAX_BYTES", "1234")
+    client = PoliteClient()
+    assert (client.deadline, client.max_bytes) == (7.5, 1234)
+
+
+def test_a_stream_waits_out_a_503_and_reports_a_short_body_where_it_ends(server, client,
+                                                                        fake_time):
+    body = b"line\n" * 1000
+    server.add("/dump", Reply(503, headers={"Retry-After": "11"}),
+               Reply(200, body, truncate_at=2000))
+    with client.stream(server.url + "/dump") as stream:
+        lines = []
+        with pytest.raises(FetchError, match=r"/dump: body cut short: 2,000 of 5,000 bytes"):
+            lines.extend(stream)
+    assert len(lines) == 400 and fake_time.sleeps == [11.0]
+
+
+def test_a_whole_stream_reads_to_the_end(server, client):
+    server.add("/dump", Reply(200, b"a\nb\n" * 50_000))
+    with client.stream(server.url + "/dump") as stream:
+        assert sum(1 for _ in stream) == 100_000
+
+
+def test_a_stream_that_never_starts_is_a_fetch_error(server, client):
+    server.add("/dump", Reply(404, "no such file"))
+    with pytest.raises(FetchError, match="/dump: HTTP 404"):
+        with client.stream(server.url + "/dump"):
+            pass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import io
 
 import pytest
@@ -11,6 +12,7 @@ from paperfeed.papers.models import Paper
 from paperfeed.sources.testing import Reply, serve_oai_harvest, split_list_records
 
 pytestmark = pytest.mark.django_db
+FIRST_CS = "verb=ListRecords&metadataPrefix=arXiv&set=cs"
 
 
 def ingest(*args: str) -> str:
@@ -27,10 +29,10 @@ def test_arxiv_api_by_id_prints_a_summary(server, fixtures):
     assert out.strip().endswith("arxiv-api: fetched 1 / new 1 / updated 0 / skipped 0")
 
 
-def test_arxiv_api_malformed_id_exits_non_zero(server):
-    with pytest.raises(CommandError, match="is not an arXiv id") as error:
-        ingest("arxiv-api", "--id", "abc", "--base-url", server.url + "/api/query")
-    assert error.value.returncode == 1
+def test_arxiv_api_malformed_id_is_a_usage_error(server):
+    with pytest.raises(CommandError, match="argument --id: 'abc' is not an arXiv id") as error:
+        ingest("arxiv-api", "--id", "1605.08386", "abc", "--base-url", server.url + "/api/query")
+    assert error.value.returncode == 2
     assert server.requests == []
 
 
@@ -92,3 +94,120 @@ def test_kaggle_missing_file():
     with pytest.raises(CommandError, match="no such file") as error:
         ingest("kaggle", "/nonexistent/snapshot.json")
     assert error.value.returncode == 2
+
+
+def test_kaggle_download_cut_at_a_line_end_is_an_error_that_says_so(server, fixtures):
+    """Every line that arrived is whole JSON: only the Content-Length tells it is short."""
+    body = (fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+            ).read_bytes()
+    cut = body.index(b"\n", len(body) // 2) + 1
+    arrived = body[:cut].count(b"\n")
+    server.add("/snapshot.json", Reply(200, body, truncate_at=cut))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=rf"/snapshot.json: the input broke off after line "
+                                           rf"{arrived} \(.*body cut short: {cut:,} of "
+                                           rf"{len(body):,} bytes") as error:
+        call_command("ingest", "kaggle", "snapshot.json", "--base-url", server.url,
+                     "--delay", "0", stdout=out)
+    assert error.value.returncode == 1
+    assert f"kaggle: fetched {arrived} / new {arrived} /" in out.getvalue()
+    assert Paper.objects.count() == arrived  # what arrived before the break is kept
+
+
+def test_kaggle_mirror_waits_out_a_503_with_retry_after(server, fixtures, monkeypatch):
+    snapshot = fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+    server.add("/snapshot.json", Reply(503, headers={"Retry-After": "0"}),
+               Reply(200, snapshot.read_bytes()))
+    out = ingest("kaggle", "snapshot.json", "--base-url", server.url)
+    assert "fetched 200 / new 200" in out and server.count("/snapshot.json") == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "corrupt"])
+def test_a_damaged_gzip_snapshot_imports_what_came_before_and_says_how_far(fixtures, tmp_path,
+                                                                          damage):
+    body = (fixtures / "kaggle-snapshot/sharath_arxiv-metadata-oai-snapshot_first200.jsonl"
+            ).read_bytes()
+    packed = bytearray(gzip.compress(body))
+    if damage == "truncated":
+        packed = packed[: len(packed) * 2 // 3]
+        says = r"EOFError: Compressed file ended before the end-of-stream marker"
+    else:
+        packed[len(packed) // 2: len(packed) // 2 + 64] = b"\xff" * 64
+        says = r"(error|BadGzipFile): "
+    path = tmp_path / "snapshot.json.gz"
+    path.write_bytes(bytes(packed))
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=rf"snapshot.json.gz: the input broke off after line "
+                                           rf"[\d,]+ \({says}") as error:
+        call_command("ingest", "kaggle", str(path), "--no-progress", "--batch-size", "10",
+                     stdout=out)
+    assert error.value.returncode == 1
+    stored = Paper.objects.count()
+    assert 10 <= stored < 200 and f"new {stored} /" in out.getvalue()
+
+
+def test_arxiv_oai_reports_rejected_records_and_the_rejected_command_lists_them(server,
+                                                                                fixtures):
+    xml = (fixtures / "arxiv-oai/invenio_listrecords_arXiv_cs.xml").read_text()
+    pages = split_list_records(xml, per_page=20)
+    pages[1] = pages[1].replace("<id>1501.03549</id>", "<id>bad</id>", 1)
+    serve_oai_harvest(server, FIRST_CS, pages)
+    out = io.StringIO()
+    with pytest.raises(CommandError, match=r"1 record\(s\) could not be read and were skipped; "
+                                           r"`paperfeed rejected` lists them") as error:
+        call_command("ingest", "arxiv-oai", "--set", "cs", "--base-url", server.url + "/oai",
+                     "--delay", "0", stdout=out)
+    assert error.value.returncode == 1
+    assert "fetched 45 / new 45 / updated 0 / skipped 0 / deleted 0 / pages 3 / rejected 1" \
+        in out.getvalue()
+    listing = io.StringIO()
+    call_command("rejected", stdout=listing)
+    lines = listing.getvalue().splitlines()
+    assert lines[-1] == "1 rejected record(s)"
+    row_id, _, source, identifier, message = lines[0].split("\t")
+    assert (source, identifier) == ("arxiv-oai", "oai:arXiv.org:1501.03549")
+    assert message.endswith("record 2: record with unexpected arXiv id 'bad'")
+    shown = io.StringIO()
+    call_command("rejected", "--show", row_id, stdout=shown)
+    assert "<id>bad</id>" in shown.getvalue()
+    with pytest.raises(CommandError, match="no rejected record 999") as error:
+        call_command("rejected", "--show", "999")
+    assert error.value.returncode == 2
+    cleared = io.StringIO()
+    call_command("rejected", "--clear", stdout=cleared)
+    assert cleared.getvalue() == "forgot 1 rejected record(s)\n"
+
+
+@pytest.mark.parametrize("source, route, args, recorded", [
+    ("hf-daily", "/api/daily_papers?date=2026-07-31&limit=100&p=0",
+     ["--date", "2026-07-31", "--base-url", "{url}/api"],
+     "hf-api/personalnewsfeed_hf_daily_papers.json"),
+    ("arxiv-rss", "/rss/cs.AI", ["--category", "cs.AI", "--base-url", "{url}/rss"],
+     "arxiv-rss/distill_arxiv_cs_ai.xml"),
+    ("arxiv-oai", "/oai?" + FIRST_CS, ["--set", "cs", "--base-url", "{url}/oai"],
+     "arxiv-oai/invenio_listrecords_arXiv_cs.xml"),
+])
+def test_every_source_refuses_a_body_cut_short_at_a_line_end(server, fixtures, monkeypatch,
+                                                            source, route, args, recorded):
+    monkeypatch.setenv("PAPERFEED_SOURCES_MAX_RETRIES", "1")
+    body = (fixtures / recorded).read_bytes()
+    cut = (body.find(b"\n", len(body) // 2) + 1) or len(body) // 2  # HF's JSON is one line
+    server.add(route, Reply(200, body, truncate_at=cut))
+    with pytest.raises(CommandError, match=rf"giving up after 2 attempts \(body cut short: "
+                                           rf"{cut:,} of {len(body):,} bytes\)") as error:
+        ingest(source, *[a.format(url=server.url) for a in args])
+    assert error.value.returncode == 1 and not Paper.objects.exists()
+
+
+def test_every_network_read_goes_through_the_polite_client():
+    """One client holds the politeness, the limits and the short-body check."""
+    import re
+    from pathlib import Path
+
+    package = Path(__file__).resolve().parents[2]
+    direct = re.compile(r"\burlopen\(|^\s*import (requests|httpx)\b|^\s*from (requests|httpx)\b"
+                        r"|http\.client\.HTTPS?Connection\(", re.M)
+    offenders = [str(path.relative_to(package)) for path in package.rglob("*.py")
+                 if "tests" not in path.parts and path.name not in ("http.py", "testing.py")
+                 and direct.search(path.read_text())]
+    assert offenders == []

@@ -71,10 +71,10 @@ def test_lines_of_the_wrong_shape_are_bad_lines_not_a_crash(snapshot, workers):
     assert result.stats.new == 4
     assert [e.split(": ", 1)[1] for e in result.errors] == [
         "'versions' is not a list of objects", "'versions' is not a list of objects",
-        "'categories' is not a string", "'title' is not a string",
-        "'abstract' is not a string", "'doi' is not a string", "'authors' is not a string",
-        "'704.0001' is not an arXiv id. Use a form like 2401.12345, arXiv:2401.12345v2, "
-        "hep-th/9901001 or https://arxiv.org/abs/2401.12345.", "expected a JSON object"]
+        "'categories' is a JSON list, not text", "'title' is a JSON list, not text",
+        "'abstract' is a JSON object, not text", "'doi' is a number, not text",
+        "'authors' is a number, not text", "'id' is a number, not text",
+        "expected a JSON object"]
     assert Paper.objects.get(arxiv_id="0704.9997").authors == ["7 Li"]
 
 
@@ -89,3 +89,27 @@ def test_the_progress_bar_counts_the_whole_file(snapshot, capsys):
     kaggle.ingest_file(snapshot, progress=True)
     err = capsys.readouterr().err
     assert snapshot.name in err and "100%" in err
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_a_value_longer_than_its_column_is_a_bad_line_on_every_backend(snapshot, workers):
+    """PostgreSQL refused these with a DataError that stopped the import at that line;
+    SQLite stored them. Now both report the line and store the same rest."""
+    good = snapshot.read_bytes().splitlines(keepends=True)[:3]
+    row = orjson.loads(good[0])
+    long = [{"categories": "hep-ph " + "a" * 40}, {"doi": "10.1000/" + "x" * 295},
+            {"license": "http://" + "l" * 300}, {"title": "T" * 5_000, "id": "0704.9998"},
+            {"versions": [{"version": "v" + "9" * 30, "created": ""}]}]
+    lines = [orjson.dumps({**row, **change}) + b"\n" for change in long]
+    result = kaggle.ingest_stream(io.BytesIO(b"".join([*good, *lines])), name="dump.json",
+                                  workers=workers)
+    assert [e.split(": ", 1)[0] for e in result.errors] == ["dump.json:4", "dump.json:5",
+                                                             "dump.json:6", "dump.json:8"]
+    says = ["category 'aaaa", "'doi' is 303 characters, longer than the 200",
+            "'license' is 307 characters, longer than the 200",
+            "'version' is 9999999999…(30 digits), outside 0..2147483647"]
+    assert all(error.split(": ", 1)[1].startswith(start)
+               for error, start in zip(result.errors, says, strict=True)), result.errors
+    # A 5,000-character title is text (no limit); its matching key is cut to its column.
+    assert result.stats.new == 4
+    assert len(Paper.objects.get(arxiv_id="0704.9998").title) == 5_000

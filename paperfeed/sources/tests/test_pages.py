@@ -129,6 +129,11 @@ HEADER = "Daily Papers\n\nbyAK and the research community\n\nDec 11\n\n"
         (HEADER + "A Title\n\nAn abstract that is long enough.\n\n  • 3 authors\n·\nSeptember 28\n", 13, "expected a date"),
         (HEADER + "A Title\n\n·\n", 9, "expected the abstract"),
         (HEADER + "  • 3 authors\n", 7, "expected a paper title"),
+        # Values the database cannot hold (PostgreSQL failed the import with a DataError).
+        (HEADER + GOOD_ENTRY.replace("3 authors", "99999999999 authors"), 7,
+         "'A Title': 'author_count' is 99999999999, outside 0..2147483647"),
+        (HEADER + GOOD_ENTRY.replace("Sep 28 2", "Sep 28 99999999999"), 7,
+         "'upvotes' is 99999999999, outside"),
     ],
 )
 def test_a_malformed_page_is_reported_with_file_and_line(tmp_path, body, line, message):

@@ -18,6 +18,7 @@ from paperfeed.digests.emails import digest_message_id
 from paperfeed.digests.models import Delivery
 from paperfeed.digests.preview import preview_messages
 from paperfeed.digests.sender import Sender, resolve_in_doubt
+from paperfeed.lib.cli_args import positive_int
 
 
 class Command(BaseCommand):
@@ -32,12 +33,12 @@ class Command(BaseCommand):
                             help="Build the digests due now without sending or recording anything.")
         parser.add_argument("--to", metavar="FILE.mbox", type=Path,
                             help="With --dry-run: write the messages to this mbox file.")
-        parser.add_argument("--batch-size", type=int, default=None,
+        parser.add_argument("--batch-size", type=positive_int, default=None,
                             help="Digests per claimed batch (default PAPERFEED_DIGEST_BATCH_SIZE).")
         parser.add_argument("--report-in-doubt", action="store_true",
                             help="List digests that may or may not have been sent, and exit "
                                  "(status 3 when there are any).")
-        parser.add_argument("--resolve", type=int, metavar="ID",
+        parser.add_argument("--resolve", type=positive_int, metavar="ID",
                             help="Settle the in-doubt digest ID, with --as sent|resend.")
         parser.add_argument("--as", dest="outcome", choices=["sent", "resend"],
                             help="With --resolve: 'sent' keeps it as sent, 'resend' sends it again.")

@@ -20,6 +20,7 @@ from django.db.models import Q
 from tqdm import tqdm
 
 from paperfeed.conf import value
+from paperfeed.lib.cli_args import positive_int
 from paperfeed.recommend import service
 from paperfeed.recommend.models import Recommendation, UserModelState
 
@@ -29,7 +30,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep running, one round every --every seconds")
-        parser.add_argument("--every", type=int, default=3600)
+        parser.add_argument("--every", type=positive_int, default=3600)
         parser.add_argument("--user", help="only this username")
         parser.add_argument("--full", action="store_true",
                             help="rescore the whole window for everyone (picks up papers that "

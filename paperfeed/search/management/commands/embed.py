@@ -7,6 +7,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 from tqdm import tqdm
 
+from paperfeed.lib.cli_args import non_negative_float, positive_int
 from paperfeed.search.indexing import embed_pending, pending_embeddings
 from paperfeed.search.service import get_engine
 
@@ -16,10 +17,10 @@ class Command(BaseCommand):
             "`--loop` keeps following new papers).")
 
     def add_arguments(self, parser):
-        parser.add_argument("--batch", type=int, default=64, help="papers per commit")
-        parser.add_argument("--limit", type=int, help="stop after this many papers")
+        parser.add_argument("--batch", type=positive_int, default=64, help="papers per commit")
+        parser.add_argument("--limit", type=positive_int, help="stop after this many papers")
         parser.add_argument("--loop", action="store_true", help="keep running, polling for work")
-        parser.add_argument("--interval", type=float, default=30.0,
+        parser.add_argument("--interval", type=non_negative_float, default=30.0,
                             help="seconds between polls with --loop")
 
     def handle(self, *args, batch: int, limit: int | None, loop: bool, interval: float,

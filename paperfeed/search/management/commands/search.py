@@ -4,6 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
+from paperfeed.lib.cli_args import non_negative_int, positive_int
 from paperfeed.papers.models import Paper
 from paperfeed.search.engine import MODES
 from paperfeed.search.service import search_papers
@@ -15,8 +16,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("query", help='e.g. \'graph "neural network" -survey year:2024\'')
         parser.add_argument("--mode", choices=MODES, default="hybrid")
-        parser.add_argument("--limit", type=int, default=10)
-        parser.add_argument("--offset", type=int, default=0)
+        parser.add_argument("--limit", type=positive_int, default=10)
+        parser.add_argument("--offset", type=non_negative_int, default=0)
         parser.add_argument("--json", action="store_true", help="one JSON object")
 
     def handle(self, *args, query: str, mode: str, limit: int, offset: int, json: bool,

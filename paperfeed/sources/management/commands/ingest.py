@@ -8,12 +8,23 @@ stays stored (one transaction per page) and a rerun skips it.
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
+from paperfeed.lib.cli_args import (
+    arxiv_id,
+    category_code,
+    http_url,
+    iso_date,
+    iso_month,
+    iso_week,
+    non_negative_float,
+    non_negative_int,
+    oai_set,
+    positive_int,
+)
 from paperfeed.papers.merge import MergeStats
 from paperfeed.papers.records import PaperRecord
 from paperfeed.sources import arxiv_api, arxiv_oai, arxiv_rss, hf_daily, kaggle
@@ -21,13 +32,6 @@ from paperfeed.sources.http import PoliteClient, SourceError
 from paperfeed.sources.importing import import_pages
 
 log = logging.getLogger("paperfeed.sources")
-
-
-def _date(text: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError as exc:
-        raise CommandError(f"{text!r} is not a date like 2026-07-31", returncode=2) from exc
 
 
 class Command(BaseCommand):
@@ -38,10 +42,10 @@ class Command(BaseCommand):
         sub.required = True
 
         oai = sub.add_parser("arxiv-oai", help="Harvest arXiv over OAI-PMH (resumable).")
-        oai.add_argument("--from", dest="from_date", type=_date, metavar="DATE",
+        oai.add_argument("--from", dest="from_date", type=iso_date, metavar="DATE",
                          help="first datestamp (default: where the last harvest ended)")
-        oai.add_argument("--until", type=_date, metavar="DATE")
-        oai.add_argument("--set", dest="set_spec", default="", metavar="SET",
+        oai.add_argument("--until", type=iso_date, metavar="DATE")
+        oai.add_argument("--set", dest="set_spec", default="", type=oai_set, metavar="SET",
                          help="an OAI set such as cs, math, physics:hep-th")
         oai.add_argument("--metadata-prefix", choices=arxiv_oai.FORMATS, default="arXiv")
         oai.add_argument("--restart", action="store_true",
@@ -49,12 +53,13 @@ class Command(BaseCommand):
 
         api = sub.add_parser("arxiv-api", help="Look papers up by id, or run a search.")
         what = api.add_mutually_exclusive_group(required=True)
-        what.add_argument("--id", dest="ids", nargs="+", metavar="ID")
+        what.add_argument("--id", dest="ids", nargs="+", type=arxiv_id, metavar="ID")
         what.add_argument("--query", metavar="QUERY", help="e.g. 'cat:cs.LG AND ti:diffusion'")
-        api.add_argument("--max", type=int, default=100, help="most results of --query")
+        api.add_argument("--max", type=positive_int, default=100, help="most results of --query")
 
         rss = sub.add_parser("arxiv-rss", help="Today's arXiv announcements per category.")
         rss.add_argument("--category", dest="categories", nargs="+", required=True,
+                         type=category_code,
                          metavar="CAT")
         rss.add_argument("--announce-type", dest="announce_types", nargs="+",
                          choices=arxiv_rss.ANNOUNCE_TYPES, default=list(arxiv_rss.ANNOUNCE_TYPES))
@@ -63,17 +68,17 @@ class Command(BaseCommand):
 
         hf = sub.add_parser("hf-daily", help="Hugging Face Daily Papers of a day/week/month.")
         period = hf.add_mutually_exclusive_group()
-        period.add_argument("--date", type=_date, help="default: today (UTC)")
-        period.add_argument("--week", help="ISO week, e.g. 2026-W31")
-        period.add_argument("--month", help="e.g. 2026-07")
+        period.add_argument("--date", type=iso_date, help="default: today (UTC)")
+        period.add_argument("--week", type=iso_week, help="ISO week, e.g. 2026-W31")
+        period.add_argument("--month", type=iso_month, help="e.g. 2026-07")
 
         kag = sub.add_parser("kaggle", help="Stream a Kaggle arXiv snapshot (.json or .json.gz).")
         kag.add_argument("file", metavar="FILE",
                          help="a path (a pipe such as /dev/stdin works too), or a path "
                               "under --base-url to stream over HTTP")
-        kag.add_argument("--batch-size", type=int, default=2000)
+        kag.add_argument("--batch-size", type=positive_int, default=2000)
         kag.add_argument("--no-progress", action="store_true")
-        kag.add_argument("--workers", type=int, default=None, metavar="N",
+        kag.add_argument("--workers", type=non_negative_int, default=None, metavar="N",
                          help="processes that parse while this one writes (default: 1 "
                               "with two or more cores, else 0: parse in this process)")
         kag.add_argument("--index-while-importing", action="store_true",
@@ -82,9 +87,9 @@ class Command(BaseCommand):
                               "import is slower)")
 
         for command in (oai, api, rss, hf, kag):
-            command.add_argument("--base-url", metavar="URL",
+            command.add_argument("--base-url", metavar="URL", type=http_url,
                                  help="endpoint to use instead of the configured one")
-            command.add_argument("--delay", type=float, metavar="SECONDS",
+            command.add_argument("--delay", type=non_negative_float, metavar="SECONDS",
                                  help="seconds between requests (PAPERFEED_SOURCES_DELAY)")
 
     def handle(self, *args, source: str, **options):
@@ -103,6 +108,9 @@ class Command(BaseCommand):
         return on_page
 
     def _arxiv_oai(self, options) -> tuple[MergeStats, str]:
+        if options["from_date"] and options["until"] and options["from_date"] > options["until"]:
+            raise CommandError(f"--from {options['from_date']} is after --until "
+                               f"{options['until']}", returncode=2)
         def on_page(result, page) -> None:
             state = result.state
             size = f"/{state.complete_list_size}" if state.complete_list_size else ""
@@ -116,7 +124,13 @@ class Command(BaseCommand):
             on_page=on_page)
         result = harvester.run()
         resumed = " (resumed)" if result.resumed else ""
-        return result.stats, f" / deleted {result.deleted} / pages {result.pages}{resumed}"
+        extra = f" / deleted {result.deleted} / pages {result.pages}{resumed}"
+        if result.rejected:
+            self.stdout.write(f"arxiv-oai: {result.stats.summary()}{extra} / rejected "
+                              f"{result.rejected}")
+            raise CommandError(f"{result.rejected} record(s) could not be read and were "
+                               f"skipped; `paperfeed rejected` lists them", returncode=1)
+        return result.stats, extra
 
     def _arxiv_api(self, options) -> tuple[MergeStats, str]:
         if options["ids"]:
@@ -154,14 +168,12 @@ class Command(BaseCommand):
 
     def _kaggle(self, options) -> tuple[MergeStats, str]:
         progress = not options["no_progress"]
-        if options["workers"] is not None and options["workers"] < 0:
-            raise CommandError("--workers must be 0 or more", returncode=2)
         choices = {"workers": options["workers"],
                    "index_at_end": not options["index_while_importing"]}
         if options["base_url"]:
             result = kaggle.ingest_url(options["base_url"], options["file"],
                                        batch_size=options["batch_size"],
-                                       user_agent=self.client.user_agent, **choices)
+                                       client=self.client, **choices)
         else:
             path = Path(options["file"])
             if not path.exists() or path.is_dir():
@@ -169,9 +181,11 @@ class Command(BaseCommand):
             result = kaggle.ingest_file(path, batch_size=options["batch_size"],
                                         progress=progress, **choices)
         extra = f" / lines {result.lines}"
-        if result.errors:
+        if result.errors or result.broken_off:
             self.stdout.write(f"kaggle: {result.stats.summary()}{extra} / bad lines "
                               f"{len(result.errors)}")
-            raise CommandError(f"{len(result.errors)} bad line(s), first: {result.errors[0]}",
-                               returncode=1)
+            problems = [result.broken_off] if result.broken_off else []
+            if result.errors:
+                problems.append(f"{len(result.errors)} bad line(s), first: {result.errors[0]}")
+            raise CommandError("; ".join(problems), returncode=1)
         return result.stats, extra

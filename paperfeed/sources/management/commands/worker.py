@@ -14,6 +14,7 @@ from django.db import close_old_connections
 from django.utils import timezone
 
 from paperfeed import conf
+from paperfeed.lib.cli_args import non_negative_float
 from paperfeed.sources import jobs
 from paperfeed.sources.models import ScheduledJob
 
@@ -23,7 +24,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--loop", action="store_true", help="keep running until SIGTERM")
-        parser.add_argument("--interval", type=float, default=None,
+        parser.add_argument("--interval", type=non_negative_float, default=None,
                             help="seconds between rounds (PAPERFEED_WORKER_INTERVAL)")
         parser.add_argument("--list", action="store_true", help="show the jobs and exit")
 
