@@ -22,6 +22,7 @@ _NO_SCHEMA_NEEDED = frozenset({
     "sqlflush", "sqlsequencereset", "optimizemigration", "help", "version", "gendocs",
     "settings", "dbshell", "check", "test", "bench", "compilemessages", "makemessages",
     "startapp", "startproject", "diffsettings",
+    "serve",  # migrates by itself, PostgreSQL included
 })
 EXIT_UNMIGRATED = 4
 

@@ -77,17 +77,18 @@ def check(record: Any) -> dict[str, Any]:
     lengths, ranges, code_length, size_length, version_range = _limits()
     get = record.__dict__
     for name in _TEXT:
-        if type(get[name]) is not str:
+        if not isinstance(get[name], str):  # str subclasses too (Source choices)
             raise InvalidRecord(f"{name!r} is a {_kind(get[name])}, not text")
     for name in _OPTIONAL_TEXT:
-        if get[name] is not None and type(get[name]) is not str:
+        if get[name] is not None and not isinstance(get[name], str):
             raise InvalidRecord(f"{name!r} is a {_kind(get[name])}, not text")
     for name in _TEXT_LISTS:
         values = get[name]
         try:
             # join() checks every item is a string, in C (a generator took 10x longer).
-            if type(values) not in (tuple, list) or type("".join(values)) is not str:
+            if type(values) not in (tuple, list):
                 raise TypeError
+            "".join(values)
         except TypeError:
             raise InvalidRecord(f"{name!r} is not a list of texts") from None
     for name in _DATES:

@@ -18,6 +18,16 @@ _WEEK = re.compile(r"(\d{4})-?W(\d{1,2})", re.IGNORECASE)
 _MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 
 
+def _bounds_or_404(match: re.Match | None, bounds, message: str) -> tuple[dt.date, dt.date]:
+    """``bounds(year, number)`` of a week or month the URL spelled, or a 404."""
+    try:
+        if match:
+            return bounds(int(match[1]), int(match[2]))
+    except ValueError:
+        pass
+    raise Http404(message)
+
+
 class PeriodMixin(PaperListMixin):
     """Adds the period's bounds, neighbours with papers, and a label to the context.
 
@@ -127,12 +137,8 @@ class WeekView(PeriodMixin, WeekArchiveView):
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         match = _WEEK.fullmatch(kwargs.get("week", ""))
-        try:
-            self.bounds = week_bounds(int(match[1]), int(match[2])) if match else None
-        except ValueError:
-            self.bounds = None
-        if self.bounds is None:
-            raise Http404("Weeks look like 2025-W07 (and week 53 exists only in some years).")
+        self.bounds = _bounds_or_404(
+            match, week_bounds, "Weeks look like 2025-W07 (and week 53 exists only in some years).")
         self.kwargs.update(year=match[1], week=match[2])
 
     def period_bounds(self):
@@ -158,12 +164,7 @@ class MonthView(PeriodMixin, MonthArchiveView):
     def setup(self, request, *args, **kwargs):
         super().setup(request, *args, **kwargs)
         match = _MONTH.fullmatch(kwargs.get("month", ""))
-        try:
-            self.bounds = month_bounds(int(match[1]), int(match[2])) if match else None
-        except ValueError:
-            self.bounds = None
-        if self.bounds is None:
-            raise Http404("Months look like 2025-07.")
+        self.bounds = _bounds_or_404(match, month_bounds, "Months look like 2025-07.")
         self.kwargs.update(year=match[1], month=f"{int(match[2]):02d}")
 
     def period_bounds(self):
