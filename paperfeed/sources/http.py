@@ -41,6 +41,14 @@ class FetchError(SourceError):
         self.url, self.status = url, status
 
 
+class TooLargeError(SourceError):
+    """The response is bigger than the caller allows; the download was abandoned."""
+
+    def __init__(self, message: str, *, url: str, size: int | None = None):
+        super().__init__(message)
+        self.url, self.size = url, size
+
+
 class FormatError(SourceError):
     """The server answered, but with something that is not what the protocol promises."""
 
@@ -92,6 +100,25 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+_CHUNK = 1 << 16
+
+
+def _read_at_most(reply, max_bytes: int, url: str) -> bytes:
+    declared = reply.headers.get("Content-Length")
+    if declared and declared.isdigit() and int(declared) > max_bytes:
+        raise TooLargeError(f"{url}: {int(declared):,} bytes (Content-Length), over the "
+                            f"{max_bytes:,}-byte limit", url=url, size=int(declared))
+    chunks, size = [], 0
+    # Read one byte past the limit: the server may not have declared a length.
+    while chunk := reply.read(min(_CHUNK, max_bytes + 1 - size)):
+        chunks.append(chunk)
+        size += len(chunk)
+        if size > max_bytes:
+            raise TooLargeError(f"{url}: more than {max_bytes:,} bytes, over the limit "
+                                f"(download abandoned)", url=url)
+    return b"".join(chunks)
+
+
 class PoliteClient:
     """GET with a delay between requests, retries with back-off, and one request at a time."""
 
@@ -125,7 +152,7 @@ class PoliteClient:
         if remaining > 0:
             self.sleep(remaining)
 
-    def _once(self, url: str) -> Response:
+    def _once(self, url: str, max_bytes: int | None = None) -> Response:
         self._wait_turn()
         request = urllib.request.Request(
             url, headers={"User-Agent": self.user_agent, "Accept-Encoding": "identity"}
@@ -133,20 +160,25 @@ class PoliteClient:
         self.requests_made += 1
         try:
             with urllib.request.urlopen(request, timeout=self.timeout) as reply:
-                return Response(url, reply.status, reply.read(), dict(reply.headers.items()))
+                headers = dict(reply.headers.items())
+                body = reply.read() if max_bytes is None else _read_at_most(reply, max_bytes, url)
+                return Response(url, reply.status, body, headers)
         except urllib.error.HTTPError as exc:
-            body = exc.read() if exc.fp is not None else b""
+            limit = -1 if max_bytes is None else max_bytes  # an error page is read, not kept
+            body = exc.read(limit) if exc.fp is not None else b""
             return Response(url, exc.code, body, dict(exc.headers.items()) if exc.headers else {})
         finally:
             self._last_request = self.clock()
 
-    def get(self, url: str, params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None
-            ) -> Response:
+    def get(self, url: str, params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+            *, max_bytes: int | None = None) -> Response:
         """The response to GET ``url``; 4xx answers are returned for the caller to read.
 
         Retries 429/5xx, dropped connections and truncated bodies up to ``max_retries``
         times, waiting ``Retry-After`` when the server gives one and ``delay * 2**n``
-        otherwise; then raises :class:`FetchError`.
+        otherwise; then raises :class:`FetchError`. With ``max_bytes``, a successful body
+        is streamed and :class:`TooLargeError` raised (never retried) as soon as it is
+        known to be bigger, so a huge file is neither downloaded nor held in memory.
         """
         full = build_url(url, params)
         with self._lock:
@@ -154,7 +186,7 @@ class PoliteClient:
             while True:
                 problem, wait = "", None
                 try:
-                    response = self._once(full)
+                    response = self._once(full, max_bytes)
                 except (TimeoutError, urllib.error.URLError, http.client.HTTPException,
                         ConnectionError) as exc:
                     reason = getattr(exc, "reason", exc)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
@@ -37,6 +38,12 @@ class Reply:
     content_type: str = "application/xml; charset=utf-8"
     truncate_at: int | None = None  # send only this many bytes, then close
     hold: threading.Event | None = None  # answer only once this is set (a hung server)
+    pause: float = 0.0  # seconds to wait before answering (a slow server)
+    # Send this many filler bytes, generated chunk by chunk, instead of ``body``: a huge
+    # download that the server never holds in memory. ``declare_length=False`` leaves out
+    # Content-Length (the body ends when the connection closes).
+    stream_size: int | None = None
+    declare_length: bool = True
 
     @property
     def payload(self) -> bytes:
@@ -130,6 +137,11 @@ class ReplayServer:
                           content_type="text/plain")
         if reply.hold is not None:
             reply.hold.wait(timeout=60)
+        if reply.pause:
+            time.sleep(reply.pause)
+        if reply.stream_size is not None:
+            self._stream(handler, reply)
+            return
         payload = reply.payload
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
@@ -145,6 +157,25 @@ class ReplayServer:
             return
         handler.end_headers()
         handler.wfile.write(payload)
+
+    @staticmethod
+    def _stream(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        handler.send_response(reply.status)
+        handler.send_header("Content-Type", reply.content_type)
+        if reply.declare_length:
+            handler.send_header("Content-Length", str(reply.stream_size))
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+        chunk, left = b"%PDF-1.7\n" + b"0" * ((1 << 16) - 9), reply.stream_size
+        try:
+            while left > 0:
+                handler.wfile.write(chunk[:left])
+                left -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should on a download too large
 
     def start(self) -> ReplayServer:
         # A short poll interval keeps shutdown (once per test) quick.
@@ -229,8 +260,6 @@ def wait_for(ready, process, what: str, timeout: float = 60.0):
     (before killing it): if ``process`` exits or ``timeout`` passes first, it is killed
     and the test fails with ``what`` and the command's output.
     """
-    import time
-
     deadline = time.monotonic() + timeout
     while not (result := ready()):
         if time.monotonic() > deadline or process.poll() is not None:

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from paperfeed.sources.http import FetchError, PoliteClient
+from paperfeed.sources.http import FetchError, PoliteClient, TooLargeError
 from paperfeed.sources.testing import Reply
 
 
@@ -81,3 +81,19 @@ def test_a_429_rate_limit_waits_as_told_then_succeeds(server, client, fake_time)
                Reply(429, "slow down", headers={"Retry-After": "120"}), Reply(200, "[]"))
     assert client.get(server.url + "/api/daily_papers").text == "[]"
     assert fake_time.sleeps == [60.0, 120.0]
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "no-length"])
+def test_a_body_over_max_bytes_is_abandoned_unretried(server, client, declared):
+    server.add("/big", Reply(200, stream_size=50_000_000, declare_length=declared))
+    with pytest.raises(TooLargeError, match="over the .*limit|over the limit") as caught:
+        client.get(server.url + "/big", max_bytes=1_000_000)
+    assert server.count("/big") == 1
+    assert caught.value.size == (50_000_000 if declared else None)
+
+
+def test_a_body_within_max_bytes_is_read_whole(server, client):
+    server.add("/small", Reply(200, b"x" * 1000))
+    assert client.get(server.url + "/small", max_bytes=1000).body == b"x" * 1000
+    server.add("/missing", Reply(404, b"y" * 5000))
+    assert client.get(server.url + "/missing", max_bytes=1000).body == b"y" * 1000
