@@ -212,9 +212,35 @@ RECOMMEND_SETTINGS: tuple[Setting, ...] = (
             "How many recommendations the daily job stores per member."),
 )
 
+THUMBNAILS_SETTINGS: tuple[Setting, ...] = (
+    # thumbnails: first pages of feed papers
+    Setting("PAPERFEED_THUMBNAIL_DAYS", _int, "14",
+            "`paperfeed thumbnails` renders papers whose feed date is at most this many days "
+            "old (never the whole corpus)."),
+    Setting("PAPERFEED_THUMBNAIL_PDF_URL", _str, "https://export.arxiv.org/pdf",
+            "Where arXiv papers' PDFs are fetched (`/<arXiv id>` is appended); papers "
+            "without an arXiv id use their own PDF link."),
+    Setting("PAPERFEED_THUMBNAIL_MAX_PDF_MB", _int, "30",
+            "Largest PDF the thumbnail worker downloads, in MB; a bigger one is abandoned "
+            "mid-download and recorded as too large."),
+    Setting("PAPERFEED_THUMBNAIL_WIDTH", _int, "320", "Width of thumbnails in pixels."),
+    Setting("PAPERFEED_THUMBNAIL_MAX_PIXELS", _int, "1000000",
+            "Largest thumbnail in pixels (width × height); a first page taller than that "
+            "at thumbnail width is not rendered."),
+    Setting("PAPERFEED_THUMBNAIL_RENDER_TIMEOUT", _float, "30",
+            "Seconds a first page may take to render before the renderer is killed."),
+    Setting("PAPERFEED_THUMBNAIL_MAX_ATTEMPTS", _int, "5",
+            "Attempts for a thumbnail that keeps failing temporarily (network, 5xx, "
+            "timeouts) before it is given up; permanent failures stop at once."),
+    Setting("PAPERFEED_THUMBNAIL_RETRY_SECONDS", _int, "1800",
+            "Wait after a temporary failure before the next attempt; doubles each time."),
+    Setting("PAPERFEED_THUMBNAIL_INTERVAL", _int, "300",
+            "Seconds `paperfeed thumbnails --loop` sleeps when there is nothing to do."),
+)
+
 SETTINGS = (
     SETTINGS + SOURCES_SETTINGS + SEARCH_SETTINGS + COMMUNITY_SETTINGS + DIGESTS_SETTINGS
-    + API_SETTINGS + RECOMMEND_SETTINGS
+    + API_SETTINGS + RECOMMEND_SETTINGS + THUMBNAILS_SETTINGS
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

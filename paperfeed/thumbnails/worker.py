@@ -1,0 +1,171 @@
+"""The thumbnail worker: fetch each recent feed paper's PDF once and render page 1.
+
+Work is a :class:`~paperfeed.thumbnails.models.Thumbnail` row. :func:`enqueue` adds rows
+for feed papers of the last ``PAPERFEED_THUMBNAIL_DAYS`` days that have a PDF to fetch;
+:func:`claim_next` takes one with a conditional UPDATE (only the worker whose UPDATE still
+matches the state it read gets the row), so N workers on several hosts never fetch the
+same paper twice, on SQLite or PostgreSQL, and no lock is held while a PDF downloads. A
+worker that dies leaves its row claimed until the lease runs out.
+
+PDFs come through the sources' :class:`~paperfeed.sources.http.PoliteClient`: one request
+at a time per worker, ``PAPERFEED_SOURCES_DELAY`` between requests, ``Retry-After``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+import socket
+import uuid
+from collections import Counter
+from collections.abc import Callable
+
+from django.db.models import F, Q
+from django.utils import timezone
+
+from paperfeed import conf
+from paperfeed.lib.text import web_url
+from paperfeed.papers.models import Paper
+from paperfeed.sources.http import FetchError, PoliteClient, TooLargeError
+from paperfeed.thumbnails import storage
+from paperfeed.thumbnails.models import Thumbnail
+from paperfeed.thumbnails.render import RenderError, looks_like_pdf, render_first_page
+
+log = logging.getLogger("paperfeed.thumbnails")
+LEASE = dt.timedelta(minutes=15)
+State = Thumbnail.State
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
+
+
+def window_start(now: dt.datetime) -> dt.date:
+    return now.date() - dt.timedelta(days=conf.value("PAPERFEED_THUMBNAIL_DAYS"))
+
+
+def pdf_url(paper: Paper) -> str:
+    """Where to fetch ``paper``'s PDF: the configured arXiv mirror, else its own link."""
+    if paper.arxiv_id:
+        return f"{conf.value('PAPERFEED_THUMBNAIL_PDF_URL').rstrip('/')}/{paper.arxiv_id}"
+    return web_url(paper.pdf_url)
+
+
+def _wanted(now: dt.datetime):
+    """Visible feed papers of the window; the only papers the worker ever fetches."""
+    return Paper.objects.visible().filter(feed_date__gte=window_start(now))
+
+
+def enqueue(now: dt.datetime) -> int:
+    """Add a pending row for every wanted paper that has a PDF and no row yet."""
+    papers = (_wanted(now).filter(thumbnail__isnull=True)
+              .exclude(Q(arxiv_id__isnull=True) & Q(pdf_url=""))
+              .only("pk", "arxiv_id", "pdf_url"))
+    rows = [Thumbnail(paper=p, next_attempt_at=now) for p in papers if pdf_url(p)]
+    # ignore_conflicts: another worker may be enqueueing the same papers right now.
+    Thumbnail.objects.bulk_create(rows, ignore_conflicts=True, batch_size=500)
+    return len(rows)
+
+
+def _due(now: dt.datetime):
+    return Thumbnail.objects.filter(
+        Q(state__in=(State.PENDING, State.RETRY), next_attempt_at__lte=now)
+        | Q(state=State.WORKING, lease_until__lt=now),
+        paper__in=_wanted(now),
+    )
+
+
+def claim_next(worker: str, now: dt.datetime | None = None) -> Thumbnail | None:
+    """Claim the newest due paper for ``worker``; None when there is nothing left."""
+    now = now or timezone.now()
+    candidates = _due(now).order_by("-paper__feed_date", "paper_id").only(
+        "paper_id", "state", "attempts", "lease_until")[:20]
+    for row in candidates:
+        # A sort of optimistic lock: the UPDATE matches only if nobody claimed the row
+        # since we read it (PostgreSQL re-checks the WHERE after waiting for a racing
+        # UPDATE; SQLite runs one writer at a time), so exactly one worker gets 1 row.
+        taken = Thumbnail.objects.filter(
+            pk=row.pk, state=row.state, attempts=row.attempts, lease_until=row.lease_until
+        ).update(state=State.WORKING, lease_until=now + LEASE, claimed_by=worker,
+                 attempts=F("attempts") + 1)
+        if taken:
+            return Thumbnail.objects.select_related("paper").only(
+                "paper_id", "attempts", "paper__arxiv_id", "paper__pdf_url").get(pk=row.pk)
+    return None
+
+
+def _finish(row: Thumbnail, worker: str, **fields) -> None:
+    # Only while the claim is still ours: after the lease another worker owns the row.
+    Thumbnail.objects.filter(pk=row.pk, claimed_by=worker, state=State.WORKING).update(
+        lease_until=None, **fields)
+
+
+def _fail(row: Thumbnail, worker: str, reason: str, *, permanent: bool, now: dt.datetime,
+          **fields) -> str:
+    attempts, most = row.attempts, conf.value("PAPERFEED_THUMBNAIL_MAX_ATTEMPTS")
+    if not permanent and attempts >= most:
+        reason = f"{reason} (gave up after {attempts} attempts)"
+        permanent = True
+    retry = dt.timedelta(seconds=conf.value("PAPERFEED_THUMBNAIL_RETRY_SECONDS")
+                         * 2 ** (attempts - 1))
+    log.warning("thumbnail of paper %s: %s", row.paper_id, reason)
+    _finish(row, worker, state=State.FAILED if permanent else State.RETRY, reason=reason,
+            next_attempt_at=now + retry, **fields)
+    return "failed" if permanent else "retry"
+
+
+def process(row: Thumbnail, worker: str, client: PoliteClient) -> str:
+    """Fetch, render and store one claimed thumbnail; returns done / retry / failed."""
+    url = pdf_url(row.paper)
+    limit_mb = conf.value("PAPERFEED_THUMBNAIL_MAX_PDF_MB")
+    now = timezone.now
+    try:
+        response = client.get(url, max_bytes=limit_mb * 1_000_000)
+    except TooLargeError as exc:
+        return _fail(row, worker, f"PDF too large (over {limit_mb} MB, "
+                                  f"PAPERFEED_THUMBNAIL_MAX_PDF_MB): {exc}",
+                     permanent=True, now=now(), source_url=url, pdf_size=exc.size)
+    except FetchError as exc:
+        return _fail(row, worker, str(exc), permanent=False, now=now(), source_url=url)
+    body = response.body
+    if response.status != 200:
+        # 5xx and 429 were retried by the client already; other answers will not change.
+        return _fail(row, worker, f"{url}: HTTP {response.status}", permanent=True,
+                     now=now(), source_url=url)
+    if not looks_like_pdf(body):
+        kind = response.headers.get("Content-Type", "no Content-Type")
+        return _fail(row, worker, f"{url}: not a PDF ({kind}; starts with {body[:24]!r})",
+                     permanent=True, now=now(), source_url=url, pdf_size=len(body))
+    try:
+        rendered = render_first_page(
+            body, width=conf.value("PAPERFEED_THUMBNAIL_WIDTH"),
+            max_pixels=conf.value("PAPERFEED_THUMBNAIL_MAX_PIXELS"),
+            timeout=conf.value("PAPERFEED_THUMBNAIL_RENDER_TIMEOUT"))
+    except RenderError as exc:
+        return _fail(row, worker, f"{url}: {exc.reason}", permanent=exc.permanent, now=now(),
+                     source_url=url, pdf_size=len(body))
+    storage.write_cached(rendered.digest, rendered.image)
+    _finish(row, worker, state=State.DONE, reason="", source_url=url, pdf_size=len(body),
+            digest=rendered.digest, width=rendered.width, height=rendered.height,
+            image=rendered.image)
+    return "done"
+
+
+def run_once(*, client: PoliteClient | None = None, limit: int | None = None,
+             worker: str | None = None, stopping: Callable[[], bool] = lambda: False,
+             report: Callable[[Thumbnail, str], None] | None = None) -> Counter:
+    """Enqueue, then work through due thumbnails until none is left (or ``limit``)."""
+    client = client or PoliteClient()
+    worker = worker or worker_name()
+    enqueue(timezone.now())
+    outcomes: Counter = Counter()
+    while not stopping() and (limit is None or outcomes.total() < limit):
+        row = claim_next(worker)
+        if row is None:
+            break
+        outcome = process(row, worker, client)
+        outcomes[outcome] += 1
+        if report:
+            report(row, outcome)
+    return outcomes
