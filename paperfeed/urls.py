@@ -11,6 +11,7 @@ urlpatterns = [
     path("", include("paperfeed.digests.urls")),
     path("", include("paperfeed.api.urls")),
     path("", include("paperfeed.recommend.urls")),
+    path("", include("paperfeed.thumbnails.urls")),
     path("", include("paperfeed.papers.urls")),
     path("admin/", admin.site.urls),
 ]
