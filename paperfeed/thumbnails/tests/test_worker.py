@@ -216,3 +216,26 @@ def test_hidden_papers_are_not_fetched(pdf_server, polite, paper_pdf):
     Paper.objects.filter(pk=p.pk).update(status=Paper.Status.HIDDEN)
     assert worker.run_once(client=polite) == {}
     assert pdf_server.requests == []
+
+
+def test_the_command_runs_once_and_reports_failures_with_their_reason(pdf_server, paper_pdf,
+                                                                      monkeypatch):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    monkeypatch.setenv("PAPERFEED_SOURCES_DELAY", "0")
+    good, bad = feed_paper(), feed_paper()
+    pdf_server.add(f"/pdf/{good.arxiv_id}", Reply(200, paper_pdf, content_type=PDF))
+    pdf_server.add(f"/pdf/{bad.arxiv_id}", Reply(404, "no", content_type="text/plain"))
+    out = StringIO()
+    call_command("thumbnails", stdout=out)
+    lines = out.getvalue().splitlines()
+    assert f"paper {bad.pk}: failed — {pdf_server.url}/pdf/{bad.arxiv_id}: HTTP 404" in lines
+    assert lines[-2:] == ["thumbnails: done 1, failed 1", "thumbnails: done"]
+    out = StringIO()
+    call_command("thumbnails", "--status", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "pending 0, working 0, done 1, retry 0, failed 1",
+        f"paper {bad.pk}: failed after 1 attempt(s) — {pdf_server.url}/pdf/{bad.arxiv_id}: "
+        "HTTP 404"]

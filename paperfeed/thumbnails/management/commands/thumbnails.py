@@ -32,6 +32,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop: bool, interval: float | None, limit: int | None,
                status: bool, **options):
+        self.verbosity = options["verbosity"]
         if status:
             return self._status()
         interval = conf.value("PAPERFEED_THUMBNAIL_INTERVAL") if interval is None else interval
