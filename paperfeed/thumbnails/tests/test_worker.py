@@ -218,6 +218,9 @@ def test_hidden_papers_are_not_fetched(pdf_server, polite, paper_pdf):
     assert pdf_server.requests == []
 
 
+# transaction: the command closes stale connections, as a long-running process must, which
+# would close the test's connection inside its rollback-only transaction.
+@pytest.mark.django_db(transaction=True)
 def test_the_command_runs_once_and_reports_failures_with_their_reason(pdf_server, paper_pdf,
                                                                       monkeypatch):
     from io import StringIO
