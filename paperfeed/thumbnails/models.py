@@ -11,7 +11,7 @@ from paperfeed.papers.models import Paper
 class Thumbnail(models.Model):
     """Where a paper's thumbnail stands, and the image itself once rendered.
 
-    The image bytes (a small WebP, ~10 KB) are kept here as well as in the data
+    The image bytes (a small WebP, ~20 KB) are kept here as well as in the data
     directory: the file is a cache any host can rebuild from the row (see views.py), so a
     second web host never needs to fetch the PDF again, and the URL (named by the image's
     hash) is the same everywhere.

@@ -2,46 +2,23 @@
 
 from __future__ import annotations
 
-import io
-
 import pytest
 
 from paperfeed.sources.http import PoliteClient
 from paperfeed.sources.testing import ReplayServer
-
-PAPER_HTML = """<!doctype html><html><head><style>
-body { font-family: serif; margin: 2cm; } h1 { text-align: center; font-size: 22pt; }
-.authors { text-align: center; } .cols { columns: 2; text-align: justify; font-size: 10pt; }
-</style></head><body>
-<h1>Attention Is Rendered Thumbnail-Sized</h1>
-<p class="authors">Ada Lovelace · Alan Turing · Grace Hopper</p>
-<h2>Abstract</h2><p>We print this page to PDF with Chromium and render its first page.</p>
-<div class="cols">""" + "<p>Transformers read the whole sequence at once. " * 60 + """</div>
-<p style="page-break-before: always">Page two, which is never rendered.</p>
-</body></html>"""
+from paperfeed.thumbnails import testing
 
 
 @pytest.fixture(scope="session")
 def paper_pdf(browser) -> bytes:
     """A two-page A4 paper, printed to PDF by Chromium (a real PDF, as arXiv serves)."""
-    page = browser.new_page()
-    try:
-        page.set_content(PAPER_HTML)
-        return page.pdf(format="A4")
-    finally:
-        page.close()
+    return testing.print_pdf(browser)
 
 
 @pytest.fixture(scope="session")
 def locked_pdf(paper_pdf) -> bytes:
-    """The same paper with a user password (RC4-128, pypdf): PDFium cannot open it."""
-    import pypdf
-
-    writer = pypdf.PdfWriter(clone_from=pypdf.PdfReader(io.BytesIO(paper_pdf)))
-    writer.encrypt(user_password="secret", owner_password="owner", algorithm="RC4-128")
-    out = io.BytesIO()
-    writer.write(out)
-    return out.getvalue()
+    """The same paper with a user password: PDFium cannot open it."""
+    return testing.locked(paper_pdf)
 
 
 @pytest.fixture
