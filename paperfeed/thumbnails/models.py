@@ -37,8 +37,8 @@ class Thumbnail(models.Model):
     source_url = models.URLField(max_length=500, blank=True)
     pdf_size = models.PositiveIntegerField(null=True, blank=True)
     digest = models.CharField(max_length=32, blank=True, db_index=True)
-    width = models.PositiveSmallIntegerField(null=True, blank=True)
-    height = models.PositiveSmallIntegerField(null=True, blank=True)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
     image = models.BinaryField(blank=True, default=b"")
     updated_at = models.DateTimeField(auto_now=True)
 

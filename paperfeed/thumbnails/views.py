@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.http import FileResponse, Http404
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 from paperfeed.thumbnails import storage
 from paperfeed.thumbnails.models import Thumbnail
@@ -12,7 +12,7 @@ from paperfeed.thumbnails.models import Thumbnail
 CACHE_FOREVER = "public, max-age=31536000, immutable"
 
 
-@require_GET
+@require_safe
 def image(request, digest: str):
     path = storage.cache_path(digest)
     if not path.exists():

@@ -20,6 +20,7 @@ import socket
 import uuid
 from collections import Counter
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.db.models import F, Q
 from django.utils import timezone
@@ -35,6 +36,24 @@ from paperfeed.thumbnails.render import RenderError, looks_like_pdf, render_firs
 log = logging.getLogger("paperfeed.thumbnails")
 LEASE = dt.timedelta(minutes=15)
 State = Thumbnail.State
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_pdf_mb: int
+    width: int
+    max_pixels: int
+    render_timeout: float
+    max_attempts: int
+    retry_seconds: int
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        """Read (and check) every limit before the first claim: a bad value stops the
+        worker at once, naming the setting, instead of failing papers one by one."""
+        return cls(*(conf.value(f"PAPERFEED_THUMBNAIL_{name}") for name in (
+            "MAX_PDF_MB", "WIDTH", "MAX_PIXELS", "RENDER_TIMEOUT", "MAX_ATTEMPTS",
+            "RETRY_SECONDS")))
 
 
 def worker_name() -> str:
@@ -101,49 +120,45 @@ def _finish(row: Thumbnail, worker: str, **fields) -> None:
         lease_until=None, **fields)
 
 
-def _fail(row: Thumbnail, worker: str, reason: str, *, permanent: bool, now: dt.datetime,
+def _fail(row: Thumbnail, worker: str, limits: Limits, reason: str, *, permanent: bool,
           **fields) -> str:
-    attempts, most = row.attempts, conf.value("PAPERFEED_THUMBNAIL_MAX_ATTEMPTS")
-    if not permanent and attempts >= most:
+    attempts, now = row.attempts, timezone.now()
+    if not permanent and attempts >= limits.max_attempts:
         reason = f"{reason} (gave up after {attempts} attempts)"
         permanent = True
-    retry = dt.timedelta(seconds=conf.value("PAPERFEED_THUMBNAIL_RETRY_SECONDS")
-                         * 2 ** (attempts - 1))
+    retry = dt.timedelta(seconds=limits.retry_seconds * 2 ** (attempts - 1))
     log.warning("thumbnail of paper %s: %s", row.paper_id, reason)
     _finish(row, worker, state=State.FAILED if permanent else State.RETRY, reason=reason,
             next_attempt_at=now + retry, **fields)
     return "failed" if permanent else "retry"
 
 
-def process(row: Thumbnail, worker: str, client: PoliteClient) -> str:
+def process(row: Thumbnail, worker: str, client: PoliteClient, limits: Limits) -> str:
     """Fetch, render and store one claimed thumbnail; returns done / retry / failed."""
     url = pdf_url(row.paper)
-    limit_mb = conf.value("PAPERFEED_THUMBNAIL_MAX_PDF_MB")
-    now = timezone.now
     try:
-        response = client.get(url, max_bytes=limit_mb * 1_000_000)
+        response = client.get(url, max_bytes=limits.max_pdf_mb * 1_000_000)
     except TooLargeError as exc:
-        return _fail(row, worker, f"PDF too large (over {limit_mb} MB, "
-                                  f"PAPERFEED_THUMBNAIL_MAX_PDF_MB): {exc}",
-                     permanent=True, now=now(), source_url=url, pdf_size=exc.size)
+        return _fail(row, worker, limits, f"PDF too large (over {limits.max_pdf_mb} MB, "
+                                          f"PAPERFEED_THUMBNAIL_MAX_PDF_MB): {exc}",
+                     permanent=True, source_url=url, pdf_size=exc.size)
     except FetchError as exc:
-        return _fail(row, worker, str(exc), permanent=False, now=now(), source_url=url)
+        return _fail(row, worker, limits, str(exc), permanent=False, source_url=url)
     body = response.body
     if response.status != 200:
         # 5xx and 429 were retried by the client already; other answers will not change.
-        return _fail(row, worker, f"{url}: HTTP {response.status}", permanent=True,
-                     now=now(), source_url=url)
+        return _fail(row, worker, limits, f"{url}: HTTP {response.status}", permanent=True,
+                     source_url=url)
     if not looks_like_pdf(body):
         kind = response.headers.get("Content-Type", "no Content-Type")
-        return _fail(row, worker, f"{url}: not a PDF ({kind}; starts with {body[:24]!r})",
-                     permanent=True, now=now(), source_url=url, pdf_size=len(body))
+        return _fail(row, worker, limits,
+                     f"{url}: not a PDF ({kind}; starts with {body[:24]!r})",
+                     permanent=True, source_url=url, pdf_size=len(body))
     try:
-        rendered = render_first_page(
-            body, width=conf.value("PAPERFEED_THUMBNAIL_WIDTH"),
-            max_pixels=conf.value("PAPERFEED_THUMBNAIL_MAX_PIXELS"),
-            timeout=conf.value("PAPERFEED_THUMBNAIL_RENDER_TIMEOUT"))
+        rendered = render_first_page(body, width=limits.width, max_pixels=limits.max_pixels,
+                                     timeout=limits.render_timeout)
     except RenderError as exc:
-        return _fail(row, worker, f"{url}: {exc.reason}", permanent=exc.permanent, now=now(),
+        return _fail(row, worker, limits, f"{url}: {exc.reason}", permanent=exc.permanent,
                      source_url=url, pdf_size=len(body))
     storage.write_cached(rendered.digest, rendered.image)
     _finish(row, worker, state=State.DONE, reason="", source_url=url, pdf_size=len(body),
@@ -156,6 +171,7 @@ def run_once(*, client: PoliteClient | None = None, limit: int | None = None,
              worker: str | None = None, stopping: Callable[[], bool] = lambda: False,
              report: Callable[[Thumbnail, str], None] | None = None) -> Counter:
     """Enqueue, then work through due thumbnails until none is left (or ``limit``)."""
+    limits = Limits.from_settings()
     client = client or PoliteClient()
     worker = worker or worker_name()
     enqueue(timezone.now())
@@ -164,7 +180,7 @@ def run_once(*, client: PoliteClient | None = None, limit: int | None = None,
         row = claim_next(worker)
         if row is None:
             break
-        outcome = process(row, worker, client)
+        outcome = process(row, worker, client, limits)
         outcomes[outcome] += 1
         if report:
             report(row, outcome)

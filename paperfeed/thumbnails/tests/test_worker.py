@@ -242,3 +242,19 @@ def test_the_command_runs_once_and_reports_failures_with_their_reason(pdf_server
         "pending 0, working 0, done 1, retry 0, failed 1",
         f"paper {bad.pk}: failed after 1 attempt(s) — {pdf_server.url}/pdf/{bad.arxiv_id}: "
         "HTTP 404"]
+
+
+@pytest.mark.parametrize(("name", "raw"), [
+    ("PAPERFEED_THUMBNAIL_MAX_PDF_MB", "-1"), ("PAPERFEED_THUMBNAIL_WIDTH", "0"),
+    ("PAPERFEED_THUMBNAIL_RENDER_TIMEOUT", "nan"), ("PAPERFEED_THUMBNAIL_DAYS", "two weeks"),
+    ("PAPERFEED_THUMBNAIL_MAX_ATTEMPTS", "0"),
+])
+def test_a_bad_limit_stops_the_worker_naming_the_setting(pdf_server, polite, monkeypatch,
+                                                         name, raw):
+    from django.core.exceptions import ImproperlyConfigured
+
+    monkeypatch.setenv(name, raw)
+    feed_paper()
+    with pytest.raises(ImproperlyConfigured, match=f"{name}={raw!r} is not a valid"):
+        worker.run_once(client=polite)
+    assert pdf_server.requests == []
