@@ -41,6 +41,10 @@ class FetchError(SourceError):
         self.url, self.status = url, status
 
 
+class InvalidURLError(FetchError):
+    """The URL cannot be requested at all (bad host, port or characters); never retried."""
+
+
 class TooLargeError(SourceError):
     """The response is bigger than the caller allows; the download was abandoned."""
 
@@ -98,6 +102,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, when.timestamp() - time.time())
+
+
+def _check_url(url: str) -> None:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port out of range)
+        if not parts.hostname:
+            raise ValueError("no host")
+    except ValueError as exc:
+        raise InvalidURLError(f"{url}: not a valid URL ({exc})", url=url) from exc
 
 
 _CHUNK = 1 << 16
@@ -181,12 +195,16 @@ class PoliteClient:
         known to be bigger, so a huge file is neither downloaded nor held in memory.
         """
         full = build_url(url, params)
+        _check_url(full)
         with self._lock:
             attempt = 0
             while True:
                 problem, wait = "", None
                 try:
                     response = self._once(full, max_bytes)
+                except (ValueError, http.client.InvalidURL) as exc:
+                    # urllib's word for a malformed URL: asking again cannot help.
+                    raise InvalidURLError(f"{full}: not a valid URL ({exc})", url=full) from exc
                 except (TimeoutError, urllib.error.URLError, http.client.HTTPException,
                         ConnectionError) as exc:
                     reason = getattr(exc, "reason", exc)

@@ -28,7 +28,7 @@ from django.utils import timezone
 from paperfeed import conf
 from paperfeed.lib.text import web_url
 from paperfeed.papers.models import Paper
-from paperfeed.sources.http import FetchError, PoliteClient, TooLargeError
+from paperfeed.sources.http import FetchError, InvalidURLError, PoliteClient, TooLargeError
 from paperfeed.thumbnails import storage
 from paperfeed.thumbnails.models import Thumbnail
 from paperfeed.thumbnails.render import RenderError, looks_like_pdf, render_first_page
@@ -143,7 +143,8 @@ def process(row: Thumbnail, worker: str, client: PoliteClient, limits: Limits) -
                                           f"PAPERFEED_THUMBNAIL_MAX_PDF_MB): {exc}",
                      permanent=True, source_url=url, pdf_size=exc.size)
     except FetchError as exc:
-        return _fail(row, worker, limits, str(exc), permanent=False, source_url=url)
+        permanent = isinstance(exc, InvalidURLError)
+        return _fail(row, worker, limits, str(exc), permanent=permanent, source_url=url)
     body = response.body
     if response.status != 200:
         # 5xx and 429 were retried by the client already; other answers will not change.
@@ -180,7 +181,12 @@ def run_once(*, client: PoliteClient | None = None, limit: int | None = None,
         row = claim_next(worker)
         if row is None:
             break
-        outcome = process(row, worker, client, limits)
+        try:
+            outcome = process(row, worker, client, limits)
+        except Exception as exc:  # one paper must not stop the worker: record it, go on
+            log.exception("thumbnail of paper %s", row.paper_id)
+            outcome = _fail(row, worker, limits, f"unexpected error: {type(exc).__name__}: "
+                                                 f"{exc}", permanent=False)
         outcomes[outcome] += 1
         if report:
             report(row, outcome)

@@ -4,7 +4,7 @@ import logging
 
 import pytest
 
-from paperfeed.sources.http import FetchError, PoliteClient, TooLargeError
+from paperfeed.sources.http import FetchError, InvalidURLError, PoliteClient, TooLargeError
 from paperfeed.sources.testing import Reply
 
 
@@ -97,3 +97,11 @@ def test_a_body_within_max_bytes_is_read_whole(server, client):
     assert client.get(server.url + "/small", max_bytes=1000).body == b"x" * 1000
     server.add("/missing", Reply(404, b"y" * 5000))
     assert client.get(server.url + "/missing", max_bytes=1000).body == b"y" * 1000
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x.pdf", "http://exa mple.org/x.pdf",
+                                 "http://127.0.0.1:99999/x"])
+def test_a_malformed_url_is_an_invalid_url_error_at_once(client, url):
+    with pytest.raises(InvalidURLError, match="not a valid URL") as caught:
+        client.get(url)
+    assert isinstance(caught.value, FetchError) and caught.value.url == url

@@ -258,3 +258,15 @@ def test_a_bad_limit_stops_the_worker_naming_the_setting(pdf_server, polite, mon
     with pytest.raises(ImproperlyConfigured, match=f"{name}={raw!r} is not a valid"):
         worker.run_once(client=polite)
     assert pdf_server.requests == []
+
+
+def test_a_malformed_pdf_link_fails_for_good_and_the_others_go_on(pdf_server, polite, paper_pdf):
+    broken = [feed_paper(arxiv_id=None, pdf_url=url)
+              for url in ("http://[::1/paper.pdf", "http://exa mple.org/paper.pdf")]
+    fine = feed_paper()
+    pdf_server.add(f"/pdf/{fine.arxiv_id}", Reply(200, paper_pdf, content_type=PDF))
+    assert worker.run_once(client=polite) == {"done": 1, "failed": 2}
+    for p in broken:
+        row = state(p)
+        assert row.state == "failed" and "not a valid URL" in row.reason
+        assert p.pdf_url in row.reason
