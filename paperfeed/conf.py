@@ -36,6 +36,28 @@ def _float(raw: str) -> float:
     return float(raw.strip())
 
 
+def _count(raw: str) -> int:
+    """A whole number that cannot be negative (a size, a number of days)."""
+    number = _int(raw)
+    if number < 0:
+        raise ValueError("expected a whole number of 0 or more")
+    return number
+
+
+def _positive(raw: str) -> int:
+    number = _int(raw)
+    if number < 1:
+        raise ValueError("expected a whole number of 1 or more")
+    return number
+
+
+def _seconds(raw: str) -> float:
+    number = _float(raw)
+    if not number >= 0:  # also refuses NaN
+        raise ValueError("expected a number of seconds, 0 or more")
+    return number
+
+
 def _list(raw: str) -> list[str]:
     return [item.strip() for item in raw.split(",") if item.strip()]
 
@@ -55,7 +77,8 @@ class Setting:
     @property
     def type_name(self) -> str:
         return {_bool: "boolean", _int: "integer", _float: "number", _list: "list",
-                parse_rate: "rate"}.get(
+                parse_rate: "rate", _count: "integer ≥ 0", _positive: "integer ≥ 1",
+                _seconds: "seconds"}.get(
             self.parse, "string"
         )
 
@@ -220,9 +243,35 @@ RECOMMEND_SETTINGS: tuple[Setting, ...] = (
             "How many recommendations the daily job stores per member."),
 )
 
+THUMBNAILS_SETTINGS: tuple[Setting, ...] = (
+    # thumbnails: first pages of feed papers
+    Setting("PAPERFEED_THUMBNAIL_DAYS", _count, "14",
+            "`paperfeed thumbnails` renders papers whose feed date is at most this many days "
+            "old (never the whole corpus)."),
+    Setting("PAPERFEED_THUMBNAIL_PDF_URL", _str, "https://export.arxiv.org/pdf",
+            "Where arXiv papers' PDFs are fetched (`/<arXiv id>` is appended); papers "
+            "without an arXiv id use their own PDF link."),
+    Setting("PAPERFEED_THUMBNAIL_MAX_PDF_MB", _count, "30",
+            "Largest PDF the thumbnail worker downloads, in MB; a bigger one is abandoned "
+            "mid-download and recorded as too large."),
+    Setting("PAPERFEED_THUMBNAIL_WIDTH", _positive, "320", "Width of thumbnails in pixels."),
+    Setting("PAPERFEED_THUMBNAIL_MAX_PIXELS", _positive, "1000000",
+            "Largest thumbnail in pixels (width × height); a first page taller than that "
+            "at thumbnail width is not rendered."),
+    Setting("PAPERFEED_THUMBNAIL_RENDER_TIMEOUT", _seconds, "30",
+            "Seconds a first page may take to render before the renderer is killed."),
+    Setting("PAPERFEED_THUMBNAIL_MAX_ATTEMPTS", _positive, "5",
+            "Attempts for a thumbnail that keeps failing temporarily (network, 5xx, "
+            "timeouts) before it is given up; permanent failures stop at once."),
+    Setting("PAPERFEED_THUMBNAIL_RETRY_SECONDS", _count, "1800",
+            "Wait after a temporary failure before the next attempt; doubles each time."),
+    Setting("PAPERFEED_THUMBNAIL_INTERVAL", _count, "300",
+            "Seconds `paperfeed thumbnails --loop` sleeps when there is nothing to do."),
+)
+
 SETTINGS = (
     SETTINGS + SOURCES_SETTINGS + SEARCH_SETTINGS + COMMUNITY_SETTINGS + DIGESTS_SETTINGS
-    + API_SETTINGS + RECOMMEND_SETTINGS
+    + API_SETTINGS + RECOMMEND_SETTINGS + THUMBNAILS_SETTINGS
 )
 _BY_NAME = {s.name: s for s in SETTINGS}
 

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "paperfeed.digests",
     "paperfeed.api",
     "paperfeed.recommend",
+    "paperfeed.thumbnails",
 ]
 
 MIDDLEWARE = [

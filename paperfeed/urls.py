@@ -13,6 +13,7 @@ urlpatterns = [
     path("", include("paperfeed.digests.urls")),
     path("", include("paperfeed.api.urls")),
     path("", include("paperfeed.recommend.urls")),
+    path("", include("paperfeed.thumbnails.urls")),
     path("", include("paperfeed.papers.urls")),
     # The admin's password form shares the site's failed sign-in limit (a 429 past it).
     path("admin/login/", signin_limited(admin.site.login)),

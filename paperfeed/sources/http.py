@@ -51,6 +51,18 @@ class LimitError(FetchError):
     """
 
 
+class TooLargeError(LimitError):
+    """The body is bigger than allowed; the download was abandoned (``size``: as declared)."""
+
+    def __init__(self, message: str, *, url: str, size: int | None = None):
+        super().__init__(message, url=url)
+        self.size = size
+
+
+class InvalidURLError(FetchError):
+    """The URL cannot be requested at all (bad host, port or characters); never retried."""
+
+
 class ShortBodyError(http.client.HTTPException):
     """The connection ended before the ``Content-Length`` the server promised (retried)."""
 
@@ -106,6 +118,16 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, when.timestamp() - time.time())
 
 
+def _check_url(url: str) -> None:
+    try:
+        parts = urllib.parse.urlsplit(url)
+        parts.port  # noqa: B018 (raises on a port out of range)
+        if not parts.hostname:
+            raise ValueError("no host")
+    except ValueError as exc:
+        raise InvalidURLError(f"{url}: not a valid URL ({exc})", url=url) from exc
+
+
 class PoliteClient:
     """GET with a delay between requests, retries with back-off, and one request at a time.
 
@@ -149,7 +171,8 @@ class PoliteClient:
         if remaining > 0:
             self.sleep(remaining)
 
-    def _attempt(self, url: str, *, stream: bool) -> tuple[Response, http.client.HTTPResponse | None]:
+    def _attempt(self, url: str, *, stream: bool, max_bytes: int | None
+                 ) -> tuple[Response, http.client.HTTPResponse | None]:
         """One request: its whole response, or (its status and headers, the open reply)
         when ``stream`` and the answer is a 200 the caller will read itself."""
         self._wait_turn()
@@ -175,16 +198,21 @@ class PoliteClient:
             if stream and status == 200:
                 return Response(url, status, b"", headers), reply
             with reply:
-                body = self._read_body(reply, url, started)
+                # An error page is read up to the cap and kept that far, not refused.
+                body = self._read_body(reply, url, started, max_bytes, cut=status != 200)
             return Response(url, status, body, headers), None
         finally:
             self._last_request = self.clock()
 
-    def _read_body(self, reply, url: str, started: float) -> bytes:
+    def _read_body(self, reply, url: str, started: float, max_bytes: int | None,
+                   cut: bool = False) -> bytes:
+        limit = self.max_bytes if max_bytes is None else max_bytes
+        named = (f"PAPERFEED_HTTP_MAX_BYTES ({limit:,} bytes)" if max_bytes is None
+                 else f"{limit:,} bytes")
         expected = _content_length(reply)
-        if expected is not None and expected > self.max_bytes:
-            raise LimitError(f"{url}: the response is {expected:,} bytes, more than "
-                             f"PAPERFEED_HTTP_MAX_BYTES ({self.max_bytes:,})", url=url)
+        if expected is not None and expected > limit and not cut:
+            raise TooLargeError(f"{url}: the response is {expected:,} bytes (Content-Length), "
+                                f"over the limit: {named}", url=url, size=expected)
         sock = _socket_of(reply)
         chunks, received = [], 0
         while True:
@@ -206,24 +234,29 @@ class PoliteClient:
             if not chunk:
                 break
             received += len(chunk)
-            if received > self.max_bytes:
-                raise LimitError(f"{url}: the response is larger than PAPERFEED_HTTP_MAX_BYTES "
-                                 f"({self.max_bytes:,} bytes)", url=url)
+            if received > limit:
+                if cut:
+                    chunks.append(chunk[: len(chunk) - (received - limit)])
+                    return b"".join(chunks)
+                raise TooLargeError(f"{url}: the response is larger than allowed, over the "
+                                    f"limit: {named} (download abandoned)", url=url)
             chunks.append(chunk)
         if expected is not None and received < expected:
             raise ShortBodyError(f"body cut short: {received:,} of {expected:,} bytes")
         return b"".join(chunks)
 
-    def get(self, url: str, params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None
-            ) -> Response:
+    def get(self, url: str, params: Sequence[tuple[str, str]] | Mapping[str, str] | None = None,
+            *, max_bytes: int | None = None) -> Response:
         """The response to GET ``url``; 4xx answers are returned for the caller to read.
 
         Retries 429/5xx, dropped connections and truncated bodies up to ``max_retries``
         times, waiting ``Retry-After`` when the server gives one and ``delay * 2**n``
         otherwise; then raises :class:`FetchError`. A limit hit raises
-        :class:`LimitError` at once.
+        :class:`LimitError` at once (:class:`TooLargeError` for the size: ``max_bytes``
+        if given, else ``PAPERFEED_HTTP_MAX_BYTES``), a malformed URL
+        :class:`InvalidURLError`.
         """
-        return self._request(build_url(url, params), stream=False)[0]
+        return self._request(build_url(url, params), stream=False, max_bytes=max_bytes)[0]
 
     @contextmanager
     def stream(self, url: str) -> Iterator[IO[bytes]]:
@@ -234,20 +267,24 @@ class PoliteClient:
         a body that ends before its ``Content-Length`` raises :class:`FetchError` where
         it ends.
         """
-        response, reply = self._request(url, stream=True)
+        response, reply = self._request(url, stream=True, max_bytes=None)
         if reply is None:
             raise FetchError(f"{url}: HTTP {response.status}", url=url, status=response.status)
         with reply, io.BufferedReader(_CheckedBody(reply, url), buffer_size=1 << 16) as body:
             yield body
 
-    def _request(self, full: str, *, stream: bool
+    def _request(self, full: str, *, stream: bool, max_bytes: int | None
                  ) -> tuple[Response, http.client.HTTPResponse | None]:
+        _check_url(full)
         with self._lock:
             attempt = 0
             while True:
                 problem, wait = "", None
                 try:
-                    response, reply = self._attempt(full, stream=stream)
+                    response, reply = self._attempt(full, stream=stream, max_bytes=max_bytes)
+                except (ValueError, http.client.InvalidURL) as exc:
+                    # urllib's word for a malformed URL: asking again cannot help.
+                    raise InvalidURLError(f"{full}: not a valid URL ({exc})", url=full) from exc
                 except ShortBodyError as exc:
                     problem, status = str(exc), None
                 except (TimeoutError, urllib.error.URLError, http.client.HTTPException,

@@ -24,6 +24,7 @@ from __future__ import annotations
 import json
 import re
 import threading
+import time
 import urllib.parse
 from collections import deque
 from dataclasses import dataclass, field
@@ -41,6 +42,10 @@ class Reply:
     hold: threading.Event | None = None  # answer only once this is set (a hung server)
     drip: tuple[float, int] | None = None  # (seconds between writes, bytes per write)
     content_length: bool = True  # False: no header, close the connection after the body
+    pause: float = 0.0  # seconds to wait before answering (a slow server)
+    # Send this many filler bytes, generated chunk by chunk, instead of ``body``: a huge
+    # download that the server never holds in memory (``content_length`` as above).
+    stream_size: int | None = None
 
     @property
     def payload(self) -> bytes:
@@ -135,6 +140,11 @@ class ReplayServer:
                           content_type="text/plain")
         if reply.hold is not None:
             reply.hold.wait(timeout=60)
+        if reply.pause:
+            time.sleep(reply.pause)
+        if reply.stream_size is not None:
+            self._stream(handler, reply)
+            return
         payload = reply.payload
         handler.send_response(reply.status)
         handler.send_header("Content-Type", reply.content_type)
@@ -161,6 +171,25 @@ class ReplayServer:
             handler.wfile.flush()
         except (BrokenPipeError, ConnectionResetError):
             handler.close_connection = True  # the client gave up: nothing more to say
+
+    @staticmethod
+    def _stream(handler: BaseHTTPRequestHandler, reply: Reply) -> None:
+        handler.send_response(reply.status)
+        handler.send_header("Content-Type", reply.content_type)
+        if reply.content_length:
+            handler.send_header("Content-Length", str(reply.stream_size))
+        for name, value in reply.headers.items():
+            handler.send_header(name, value)
+        handler.send_header("Connection", "close")
+        handler.end_headers()
+        handler.close_connection = True
+        chunk, left = b"%PDF-1.7\n" + b"0" * ((1 << 16) - 9), reply.stream_size
+        try:
+            while left > 0:
+                handler.wfile.write(chunk[:left])
+                left -= len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up, as it should on a download too large
 
     def start(self) -> ReplayServer:
         # A short poll interval keeps shutdown (once per test) quick.
@@ -246,8 +275,6 @@ def wait_for(ready, process, what: str, timeout: float = 60.0):
     (before killing it): if ``process`` exits or ``timeout`` passes first, it is killed
     and the test fails with ``what`` and the command's output.
     """
-    import time
-
     deadline = time.monotonic() + timeout
     while not (result := ready()):
         if time.monotonic() > deadline or process.poll() is not None:

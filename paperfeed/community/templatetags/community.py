@@ -3,30 +3,14 @@
 from __future__ import annotations
 
 from django import template
-from django.db.models import QuerySet
 
 from paperfeed.community import comments, moderation
 from paperfeed.community.models import Submission
 from paperfeed.community.votes import voted_ids
 from paperfeed.papers.models import Paper, Source
+from paperfeed.papers.templatetags.papers import page_paper_ids
 
 register = template.Library()
-
-# Context variables that may hold the page's papers, most specific first.
-_LIST_NAMES = ("vote_scope", "papers", "object_list")
-
-
-def _page_paper_ids(context) -> set[int]:
-    for name in _LIST_NAMES:
-        papers = context.get(name)
-        if isinstance(papers, QuerySet) and papers._result_cache is None:
-            continue  # never run a listing's query from here
-        if isinstance(papers, (list, tuple, QuerySet)):
-            ids = {p.pk for p in papers if isinstance(p, Paper)}
-            if ids:
-                return ids
-    return set()
-
 
 @register.simple_tag(takes_context=True)
 def has_upvoted(context, paper: Paper) -> bool:
@@ -40,7 +24,7 @@ def has_upvoted(context, paper: Paper) -> bool:
         return False
     cached = getattr(request, "_community_votes", None)
     if cached is None or paper.pk not in cached[0]:
-        wanted = _page_paper_ids(context) | {paper.pk}
+        wanted = page_paper_ids(context) | {paper.pk}
         known, voted = cached or (set(), set())
         cached = (known | wanted, voted | voted_ids(request.user, wanted))
         request._community_votes = cached

@@ -110,24 +110,25 @@ class ListingQueryTests(CommunityTestCase):
         return response.content.decode()
 
     def test_an_anonymous_listing_costs_no_extra_query(self):
+        # 5 for the page (4 + one for its thumbnails), none for votes.
         self.as_outsider()
-        self.day_queries(5, papers=3)
+        self.day_queries(6, papers=3)
 
     def test_an_anonymous_listing_of_more_papers_costs_the_same(self):
         self.as_outsider()
-        self.day_queries(5, papers=12)
+        self.day_queries(6, papers=12)
 
     def test_a_members_listing_costs_one_query_for_the_votes(self):
         # +2 for the session and the user, +1 for the member's votes on this page.
         self.as_member()
         Vote.objects.create(user=self.member, paper=self.paper)
-        html = self.day_queries(8, papers=3)
+        html = self.day_queries(9, papers=3)
         assert html.count('aria-pressed="true"') == 1
         assert html.count('aria-pressed="false"') == 2
 
     def test_a_members_listing_of_more_papers_costs_the_same(self):
         self.as_member()
-        self.day_queries(8, papers=12)
+        self.day_queries(9, papers=12)
 
     def test_trending_knows_the_members_votes_with_one_query(self):
         from django.db import connection
@@ -151,8 +152,8 @@ class PaperPageQueryTests(CommunityTestCase):
             comments.post_comment(self.owner if n % 2 else self.member, self.paper, f"c{n}")
         self.as_member()
         # 4 for the paper, +2 session and user, +1 the member's vote, +1 the thread with its
-        # authors, +2 the curator check (user and group permissions).
-        with self.assertNumQueries(10):
+        # authors, +2 the curator check (user and group permissions), +1 the thumbnail.
+        with self.assertNumQueries(11):
             self.client.get(self.paper.get_absolute_url())
 
     def test_a_profile_costs_the_same_whatever_the_number_of_papers(self):
@@ -164,6 +165,7 @@ class PaperPageQueryTests(CommunityTestCase):
             for _ in range(papers):
                 set_vote(self.owner, factories.paper(), True)
             # session, user, the profile's owner, upvoted (+ categories), submitted (nothing
-            # to prefetch), the curator check (2), the member's votes on the rows.
-            with self.assertNumQueries(9):
+            # to prefetch), the curator check (2), the member's votes on the rows, their
+            # thumbnails.
+            with self.assertNumQueries(10):
                 self.client.get(reverse("community:profile", args=["owner"]))

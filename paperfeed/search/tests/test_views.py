@@ -14,7 +14,7 @@ URL = reverse("search:search")
 
 def test_results_are_listing_rows_with_marked_words(client, indexed_demo,
                                                      django_assert_num_queries):
-    with django_assert_num_queries(2):  # the page of papers + their categories
+    with django_assert_num_queries(3):  # the page of papers + their categories + thumbnails
         response = client.get(URL, {"q": "video diffusion", "mode": "bm25"})
     assert response.status_code == 200
     html = response.content.decode()

@@ -4,7 +4,13 @@ import logging
 
 import pytest
 
-from paperfeed.sources.http import FetchError, LimitError, PoliteClient
+from paperfeed.sources.http import (
+    FetchError,
+    InvalidURLError,
+    LimitError,
+    PoliteClient,
+    TooLargeError,
+)
 from paperfeed.sources.testing import Reply
 
 
@@ -145,3 +151,27 @@ def test_a_stream_that_never_starts_is_a_fetch_error(server, client):
     with pytest.raises(FetchError, match="/dump: HTTP 404"):
         with client.stream(server.url + "/dump"):
             pass
+
+
+@pytest.mark.parametrize("declared", [True, False], ids=["content-length", "no-length"])
+def test_a_body_over_max_bytes_is_abandoned_unretried(server, client, declared):
+    server.add("/big", Reply(200, stream_size=50_000_000, content_length=declared))
+    with pytest.raises(TooLargeError, match="over the .*limit|over the limit") as caught:
+        client.get(server.url + "/big", max_bytes=1_000_000)
+    assert server.count("/big") == 1
+    assert caught.value.size == (50_000_000 if declared else None)
+
+
+def test_a_body_within_max_bytes_is_read_whole(server, client):
+    server.add("/small", Reply(200, b"x" * 1000))
+    assert client.get(server.url + "/small", max_bytes=1000).body == b"x" * 1000
+    server.add("/missing", Reply(404, b"y" * 5000))
+    assert client.get(server.url + "/missing", max_bytes=1000).body == b"y" * 1000
+
+
+@pytest.mark.parametrize("url", ["http://[::1/x.pdf", "http://exa mple.org/x.pdf",
+                                 "http://127.0.0.1:99999/x"])
+def test_a_malformed_url_is_an_invalid_url_error_at_once(client, url):
+    with pytest.raises(InvalidURLError, match="not a valid URL") as caught:
+        client.get(url)
+    assert isinstance(caught.value, FetchError) and caught.value.url == url
