@@ -207,12 +207,11 @@ class PoliteClient:
     def _read_body(self, reply, url: str, started: float, max_bytes: int | None,
                    cut: bool = False) -> bytes:
         limit = self.max_bytes if max_bytes is None else max_bytes
-        named = (f"PAPERFEED_HTTP_MAX_BYTES ({limit:,} bytes)" if max_bytes is None
-                 else f"{limit:,} bytes")
+        named = f": PAPERFEED_HTTP_MAX_BYTES ({limit:,} bytes)" if max_bytes is None else ""
         expected = _content_length(reply)
         if expected is not None and expected > limit and not cut:
             raise TooLargeError(f"{url}: the response is {expected:,} bytes (Content-Length), "
-                                f"over the limit: {named}", url=url, size=expected)
+                                f"more than {limit:,} bytes, over the limit{named}", url=url, size=expected)
         sock = _socket_of(reply)
         chunks, received = [], 0
         while True:
@@ -238,8 +237,8 @@ class PoliteClient:
                 if cut:
                     chunks.append(chunk[: len(chunk) - (received - limit)])
                     return b"".join(chunks)
-                raise TooLargeError(f"{url}: the response is larger than allowed, over the "
-                                    f"limit: {named} (download abandoned)", url=url)
+                raise TooLargeError(f"{url}: the response is more than {limit:,} bytes, over the "
+                                    f"limit{named} (download abandoned)", url=url)
             chunks.append(chunk)
         if expected is not None and received < expected:
             raise ShortBodyError(f"body cut short: {received:,} of {expected:,} bytes")
