@@ -213,8 +213,8 @@ def _submit_path() -> dict:
                      "arXiv URL or hep-th/9901001 (the pattern gives the plain forms; URLs "
                      "are accepted too).", "example": "2401.12345",
                      "pattern": _ARXIV_ID_PATTERN},
-        "comment": {"type": "string", "maxLength": 10_000,
-                    "description": "Why it is worth reading (Markdown)."}}}
+        "comment": {"type": "string", "maxLength": 10_000, "pattern": "^[^\u0000]*$",
+                    "description": "Why it is worth reading (Markdown; no NUL)."}}}
     errors = {
         "400": {"$ref": "#/components/responses/BadRequest"},
         "403": _json(_ref("Error"), "The member has not confirmed an e-mail address yet."),

@@ -161,7 +161,7 @@ HOSTILE = [
      "\\csname relax\\endcsname \\write18{rm -rf /} \\makeatletter @ \\@gobble"),
     ("Erd\u0151s\u2013R\u00e9nyi graphs in \u5317\u4eac with \U0001f600 emoji, \u0141\u00f3d\u017a, "
      "\u00c5ngstr\u00f6m, Stra\u00dfe, \u0105\u0119, \u0111, \u00fe",
-     "Tabs\tand\x0cform feeds\x00and\u2028line separators\u0085end\\"),
+     "Tabs\tand\x0cform feeds\x01and\u2028line separators\u0085end\\"),
     ("$$E = mc^2$$ display and \\(inline\\) math and $\\sqrt[3]{x}$ and $\\hat{\\theta}_i^2$",
      "$\\sum_{i=1}^{N} \\alpha_i \\cdot \\mathbf{x}_i \\rightarrow \\infty$ and "
      "$\\operatorname{argmax}_\\theta$ and $\\left\\{ a \\right\\}$"),
