@@ -197,8 +197,8 @@ def _prepare_lines(lines: list[bytes], first: int, name: str
 
 def _chunks(stream: IO[bytes], size: int, name: str) -> Iterator[tuple[list[bytes], int]]:
     """Chunks of ``size`` lines; when the input breaks off, the lines before the break
-    come first, then :class:`ReadError` saying how far it got."""
-    first = 1
+    come first, then :class:`ReadError` saying how far it got (lines and bytes)."""
+    first, offset = 1, 0
     while True:
         lines: list[bytes] = []
         try:
@@ -207,13 +207,16 @@ def _chunks(stream: IO[bytes], size: int, name: str) -> Iterator[tuple[list[byte
             if lines:
                 yield lines, first
             read = first - 1 + len(lines)
+            offset += sum(map(len, lines))
             why = str(exc) if isinstance(exc, SourceError) else f"{type(exc).__name__}: {exc}"
             raise ReadError(f"{name}: the input broke off after line {read:,} ({why}); "
-                            f"the lines before it were read") from exc
+                            f"the {read:,} lines ({offset:,} bytes) before it were "
+                            f"read") from exc
         if not lines:
             return
         yield lines, first
         first += len(lines)
+        offset += sum(map(len, lines))
 
 
 @contextmanager

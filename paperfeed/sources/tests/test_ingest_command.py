@@ -144,6 +144,9 @@ def test_a_damaged_gzip_snapshot_imports_what_came_before_and_says_how_far(fixtu
     assert error.value.returncode == 1
     stored = Paper.objects.count()
     assert 10 <= stored < 200 and f"new {stored} /" in out.getvalue()
+    lines = int(str(error.value).split("after line ")[1].split(" ")[0].replace(",", ""))
+    read = len(b"".join(body.splitlines(keepends=True)[:lines]))
+    assert f"the {lines:,} lines ({read:,} bytes) before it were read" in str(error.value)
 
 
 def test_arxiv_oai_reports_rejected_records_and_the_rejected_command_lists_them(server,
