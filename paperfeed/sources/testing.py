@@ -57,6 +57,7 @@ class SeenRequest:
     path: str
     query: dict[str, list[str]]
     headers: dict[str, str]
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 def route_key(path_and_query: str) -> tuple[str, tuple[tuple[str, str], ...]]:
@@ -131,7 +132,7 @@ class ReplayServer:
         with self._lock:
             self.requests.append(SeenRequest(
                 parts.path, urllib.parse.parse_qs(parts.query, keep_blank_values=True),
-                dict(handler.headers.items()),
+                dict(handler.headers.items()), time.monotonic(),
             ))
         reply = self._next_reply(handler.path)
         if reply is None:

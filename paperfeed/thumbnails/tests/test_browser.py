@@ -24,9 +24,10 @@ LOAD_ALL = """async () => {
 }"""
 
 
-@pytest.mark.parametrize("viewport", [(390, 844), (1366, 900)], ids=["phone", "desktop"])
+@pytest.mark.parametrize(("viewport", "scheme"), [((390, 844), "dark"), ((1366, 900), "light")],
+                         ids=["phone-dark", "desktop-light"])
 def test_thumbnails_load_and_papers_without_one_show_a_card(live_server, browser, pdf_server,
-                                                            polite, paper_pdf, viewport):
+                                                            polite, paper_pdf, viewport, scheme):
     day = timezone.now().date()
     papers = [paper(feed_date=day, upvotes=10 - n, title=f"Paper {n} of the day") for n in range(4)]
     for n, p in enumerate(papers):
@@ -36,7 +37,8 @@ def test_thumbnails_load_and_papers_without_one_show_a_card(live_server, browser
     # One image's file is missing on this "host": it must still load (rebuilt from the row).
     storage.cache_path(Thumbnail.objects.get(paper=papers[0]).digest).unlink()
 
-    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]})
+    context = browser.new_context(viewport={"width": viewport[0], "height": viewport[1]},
+                                  color_scheme=scheme)
     page = context.new_page()
     failed = []
     page.on("response", lambda r: r.status >= 400 and failed.append(r.url))
@@ -54,5 +56,10 @@ def test_thumbnails_load_and_papers_without_one_show_a_card(live_server, browser
         # A card takes the place of an image exactly: same width, portrait like a page.
         assert abs(box["width"] - image_width) < 1 and box["height"] > box["width"], box
     assert "Paper 1 of the day" in cards.first.inner_text()
+    # The card's text stays readable in both schemes, and nothing widens the page.
+    colours = cards.first.locator(".thumb-title").evaluate(
+        "el => [getComputedStyle(el).color, getComputedStyle(document.body).backgroundColor]")
+    assert colours[0] != colours[1]
+    assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert failed == []
     context.close()

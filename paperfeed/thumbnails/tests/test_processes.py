@@ -42,17 +42,23 @@ def test_two_workers_at_once_never_fetch_the_same_paper(tmp_path, pdf_server, pa
     assert (done, workers) == (16, 2)
 
 
-def test_the_loop_stops_cleanly_on_sigterm(tmp_path, pdf_server, paper_pdf):
-    p = paper(feed_date=timezone.now().date())
-    pdf_server.add(f"/pdf/{p.arxiv_id}", Reply(200, paper_pdf, content_type="application/pdf"))
-    env = _environment(tmp_path, {"PAPERFEED_SOURCES_DELAY": "0"})
-    worker = subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "thumbnails", "--loop"],
-                              cwd=REPO, env=env, stdout=subprocess.PIPE,
+def test_the_loop_keeps_the_delay_across_rounds_and_stops_cleanly_on_sigterm(tmp_path,
+                                                                             pdf_server,
+                                                                             paper_pdf):
+    papers = [paper(feed_date=timezone.now().date()) for _ in range(2)]
+    for p in papers:
+        pdf_server.add(f"/pdf/{p.arxiv_id}", Reply(200, paper_pdf, content_type="application/pdf"))
+    env = _environment(tmp_path, {"PAPERFEED_SOURCES_DELAY": "1.5"})
+    # --limit 1: each paper is its own round.
+    worker = subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "thumbnails", "--loop",
+                               "--limit", "1"], cwd=REPO, env=env, stdout=subprocess.PIPE,
                               stderr=subprocess.STDOUT, text=True)
-    wait_for(lambda: pdf_server.count(f"/pdf/{p.arxiv_id}"), worker, "the worker never fetched")
-    wait_for(lambda: query_one(tmp_path, "SELECT state FROM thumbnails_thumbnail", [])[0]
-             == "done", worker, "the thumbnail was never stored")
+    wait_for(lambda: query_one(tmp_path, "SELECT COUNT(*) FROM thumbnails_thumbnail "
+                                         "WHERE state = 'done'", [])[0] == 2,
+             worker, "the thumbnails were never stored")
     worker.send_signal(signal.SIGTERM)
     output = worker.communicate(timeout=30)[0]
     assert worker.returncode == 0, output
-    assert "thumbnails: done 1" in output and "thumbnails worker stopped" in output
+    assert output.count("thumbnails: done 1") == 2 and "thumbnails worker stopped" in output
+    first, second = sorted(r.at for r in pdf_server.requests)
+    assert second - first >= 1.5  # the polite delay holds from one round to the next

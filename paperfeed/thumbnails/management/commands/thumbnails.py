@@ -13,6 +13,7 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from paperfeed import conf
+from paperfeed.sources.http import PoliteClient
 from paperfeed.thumbnails import worker
 from paperfeed.thumbnails.models import Thumbnail
 
@@ -40,12 +41,14 @@ class Command(BaseCommand):
         previous = {sig: signal.signal(sig, lambda *_: stop.set())
                     for sig in (signal.SIGTERM, signal.SIGINT)}
         name = worker.worker_name()
+        # One client for the process's life: its delay holds across rounds too.
+        client = PoliteClient()
         try:
             while True:
                 # Long-lived process: drop connections the database may have closed.
                 close_old_connections()
-                outcomes = worker.run_once(limit=limit, worker=name, stopping=stop.is_set,
-                                           report=self._report)
+                outcomes = worker.run_once(client=client, limit=limit, worker=name,
+                                           stopping=stop.is_set, report=self._report)
                 if outcomes.total():
                     self.stdout.write("thumbnails: " + ", ".join(
                         f"{kind} {count}" for kind, count in sorted(outcomes.items())))
