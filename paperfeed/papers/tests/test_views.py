@@ -22,13 +22,24 @@ def _titles(response) -> list[str]:
     return [p.title for p in response.context["papers"]]
 
 
-def test_papers_shows_the_latest_day_with_papers(client, demo_corpus):
+def test_papers_opens_on_the_latest_day_a_full_hugging_face_day(client, demo_corpus):
     response = client.get("/papers")
     assert response.status_code == 200
-    assert response.context["day"] == dt.date(2025, 11, 20)
+    assert response.context["day"] == dt.date(2026, 7, 31)
+    papers = list(response.context["papers"])
+    assert len(papers) == 30
+    assert [p.total_upvotes for p in papers] == sorted((p.total_upvotes for p in papers),
+                                                       reverse=True)
+    assert papers[0].title.startswith("AskChem: Claim-Centered Infrastructure")
+    html = response.content.decode()
+    assert "Friday, July 31, 2026" in html
+
+
+def test_a_seed_day_without_names_shows_the_author_count(client, demo_corpus):
+    response = client.get("/papers/date/2025-11-20")
     assert _titles(response) == ["Evolution Strategies at the Hyperscale"]
     html = response.content.decode()
-    assert "Thursday, November 20, 2025" in html and "16 authors" in html
+    assert "16 authors" in html
 
 
 def test_a_day_lists_its_papers_most_upvoted_first(client, demo_corpus):
@@ -57,7 +68,8 @@ def test_weeks_and_months_collect_their_days(client, demo_corpus):
 def test_navigation_skips_to_the_nearest_periods_with_papers(client, demo_corpus):
     response = client.get("/papers/date/2025-11-20")
     assert response.context["previous_url"] == "/papers/date/2025-11-11"
-    assert response.context["next_url"] == ""
+    assert response.context["next_url"] == "/papers/date/2026-06-12"
+    assert client.get("/papers/date/2026-07-31").context["next_url"] == ""
     month = client.get("/papers/month/2025-11")
     assert month.context["previous_url"] == "/papers/month/2025-10"
     week = client.get("/papers/week/2025-W47")
@@ -162,18 +174,18 @@ def test_trending_ranks_recent_upvotes_above_old_ones(client):
 def test_trending_on_a_stale_archive_shows_its_last_window(client, demo_corpus):
     response = client.get("/papers/trending")
     window = response.context["window"]
-    assert window.stale and window.last_day == dt.date(2025, 11, 20)
-    assert _titles(response)[0].startswith("DRIVE: Data Curation")
+    assert window.stale and window.last_day == dt.date(2026, 7, 31)
+    assert _titles(response)[0].startswith("AskChem: Claim-Centered Infrastructure")
     assert "No papers entered the feed in the last 14 days" in response.content.decode()
 
 
 def test_all_papers_includes_undated_ones_last(client, demo_corpus):
-    response = client.get("/papers/all?page=8")
-    assert response.context["paginator"].count == 389
+    response = client.get("/papers/all?page=last")
+    assert response.context["paginator"].count == 517  # 389 seeds + 60 HF + 68 arXiv-only
     last = list(response.context["papers"])[-1]
     assert last.published_on is None
     first = client.get("/papers/all").context["papers"][0]
-    assert first.published_on == dt.date(2025, 11, 20)
+    assert first.published_on == dt.date(2026, 7, 30)
 
 
 @pytest.mark.parametrize(
