@@ -22,7 +22,7 @@ def _titles(response) -> list[str]:
     return [p.title for p in response.context["papers"]]
 
 
-def test_papers_opens_on_the_latest_day_a_full_hugging_face_day(client, demo_corpus):
+def test_papers_opens_on_the_latest_day_a_full_hugging_face_day_with_names(client, demo_corpus):
     response = client.get("/papers")
     assert response.status_code == 200
     assert response.context["day"] == dt.date(2026, 7, 31)
@@ -33,13 +33,20 @@ def test_papers_opens_on_the_latest_day_a_full_hugging_face_day(client, demo_cor
     assert papers[0].title.startswith("AskChem: Claim-Centered Infrastructure")
     html = response.content.decode()
     assert "Friday, July 31, 2026" in html
+    # The first row: three names, "+1", organisation, submitter, HF's comment count.
+    assert ('<a href="/papers/authors/Bing%20Yan">Bing Yan</a>, '
+            '<a href="/papers/authors/Gregory%20Wolfe">Gregory Wolfe</a>') in html
+    assert 'title="4 authors">+1</span>' in html
+    assert '<a class="organization" href="/papers/organizations/New%20York%20University">' in html
+    assert "Submitted by bing-yan" in html
+    assert 'href="/papers/2607.28618#comments"' in html and ">2 comments</a>" in html
 
 
 def test_a_seed_day_without_names_shows_the_author_count(client, demo_corpus):
     response = client.get("/papers/date/2025-11-20")
     assert _titles(response) == ["Evolution Strategies at the Hyperscale"]
     html = response.content.decode()
-    assert "16 authors" in html
+    assert "16 authors" in html and "/papers/authors/" not in html
 
 
 def test_a_day_lists_its_papers_most_upvoted_first(client, demo_corpus):
@@ -197,12 +204,16 @@ def test_all_papers_includes_undated_ones_last(client, demo_corpus):
         ("/papers/month/2025-09", 5),
         ("/papers/trending", 3),
         ("/papers/all", 3),
+        # count + page + categories
+        ("/papers/authors/Ada%20Lovelace", 3),
+        ("/papers/organizations/Extra%20Lab", 3),
     ],
 )
 def test_list_pages_use_a_fixed_number_of_queries(client, demo_corpus, django_assert_num_queries, url, queries):
     for i in range(40):  # more rows must not mean more queries
         paper(title=f"Extra {i}", feed_date=dt.date(2025, 9, 28), published_on=dt.date(2025, 9, 28),
-              categories=("cs.LG", "cs.AI"), upvotes=i)
+              categories=("cs.LG", "cs.AI"), upvotes=i, organization="Extra Lab",
+              submitted_by="ada", num_comments=i)
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
 
