@@ -48,6 +48,22 @@ def test_names_with_any_character_round_trip_through_their_links(client):
     assert f'href="{escape(org)}"' in html and _titles(client.get(org)) == ["Odd names"]
 
 
+def test_names_are_found_whichever_way_their_json_was_written(client):
+    """Bulk imports write JSON with orjson (UTF-8), the ORM with json.dumps (\\u escapes)."""
+    bulk = paper(title="Bulk", authors=("Zoë Ünal", "Li 李"))
+    orm = paper(title="ORM", authors=("Nobody",))
+    Paper.objects.filter(pk=orm.pk).update(authors=["Zoë Ünal", "Li 李"])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT authors FROM papers_paper WHERE id IN (%s, %s) ORDER BY id",
+                       [bulk.pk, orm.pk])
+        stored = [row[0] for row in cursor.fetchall()]
+    if connection.vendor == "sqlite":
+        assert "Zoë" in stored[0] and "Zo\\u00eb" in stored[1]  # really two spellings
+    for name in ("Zoë Ünal", "Li 李"):
+        assert sorted(_titles(client.get(reverse("papers:author", args=[name])))) == [
+            "Bulk", "ORM"], name
+
+
 def test_author_pages_are_paginated(client, settings):
     settings.PAPERFEED = {**settings.PAPERFEED, "PAGE_SIZE": 2}
     for year in range(2020, 2025):
@@ -101,6 +117,15 @@ def test_on_postgresql_the_author_query_can_use_the_gin_index():
         cursor.execute("EXPLAIN " + sql, params)
         plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "paper_authors_gin" in plan, plan
+
+
+def test_the_paper_page_links_every_author_and_the_organization(client):
+    p = paper(title="Linked", authors=("Ada Lovelace", "Alan Turing", "Grace Hopper",
+                                       "Edsger Dijkstra"), organization="Analytical Engines")
+    html = client.get(p.get_absolute_url()).content.decode()
+    for name in p.authors:
+        assert f'<a href="{reverse("papers:author", args=[name])}">{name}</a>' in html
+    assert reverse("papers:organization", args=["Analytical Engines"]) in html
 
 
 def test_demo_rows_link_to_author_and_organization_pages_that_list_the_paper(client, demo_corpus):
