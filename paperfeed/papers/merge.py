@@ -50,7 +50,8 @@ from paperfeed.papers.records import PaperRecord
 
 # Slugs that would shadow a page under /papers/ (the detail URL is /papers/<slug>).
 RESERVED_SLUGS = frozenset({"trending", "all", "go", "date", "week", "month", "search",
-                            "submit", "feeds", "for-you", "more-like", "rss", "atom", "api"})
+                            "submit", "feeds", "for-you", "more-like", "rss", "atom", "api",
+                            "authors", "organizations"})
 _URL_FIELDS = frozenset({"pdf_url", "code_url", "project_url"})
 _FILL_BLANK = ("pdf_url", "code_url", "project_url", "organization", "organization_handle",
                "submitted_by", "submitter_name", "ai_summary", "journal_ref", "doi", "arxiv_comments", "license")

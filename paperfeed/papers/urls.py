@@ -24,6 +24,10 @@ urlpatterns = [
     path("papers/date/<isodate:date>", views.DayView.as_view(), name="day"),
     path("papers/week/<str:week>", views.WeekView.as_view(), name="week"),
     path("papers/month/<str:month>", views.MonthView.as_view(), name="month"),
+    # Names may hold any character, a slash included; reverse() quotes them.
+    path("papers/authors/<path:name>", views.AuthorView.as_view(), name="author"),
+    path("papers/organizations/<path:name>", views.OrganizationView.as_view(),
+         name="organization"),
     # Old-style arXiv ids contain a slash (hep-th/9901001).
     path("papers/<path:public_id>", views.PaperDetailView.as_view(), name="detail"),
 ]

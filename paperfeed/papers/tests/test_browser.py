@@ -38,9 +38,47 @@ def test_a_reader_opens_the_daily_page_and_follows_a_paper(site, page):
     assert errors == []
 
 
+def test_the_demo_opens_on_a_full_day_of_named_authors_whose_links_resolve(site, page):
+    errors = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(f"{site}/papers")
+    rows = page.locator("ol.papers > li")
+    assert rows.count() >= 20
+    checked = 0
+    for i in range(rows.count()):
+        row = rows.nth(i)
+        title = row.locator(".paper-title").inner_text()
+        names = row.locator(".row-authors a")
+        assert names.count() >= 1, title  # every row of this day names its authors
+        links = [names.nth(j) for j in range(names.count())]
+        links += [row.locator("a.organization")] if row.locator("a.organization").count() else []
+        for link in links:
+            response = page.request.get(site + link.get_attribute("href"))
+            assert response.ok, (title, link.inner_text())
+            assert title in response.text(), (title, link.inner_text())
+            checked += 1
+    assert checked >= 60
+    # And by clicking, as a reader would.
+    first = rows.first
+    name = first.locator(".row-authors a").first.inner_text()
+    title = first.locator(".paper-title").inner_text()
+    first.locator(".row-authors a").first.click()
+    page.wait_for_url("**/papers/authors/**")
+    assert page.get_by_role("heading", level=1).inner_text() == name
+    assert page.get_by_role("link", name=title).count() == 1
+    page.go_back()
+    organization = page.locator("ol.papers a.organization").first
+    org_name = organization.inner_text()
+    organization.click()
+    page.wait_for_url("**/papers/organizations/**")
+    assert page.get_by_role("heading", level=1).inner_text() == org_name
+    assert page.locator("ol.papers > li").count() >= 1
+    assert errors == []
+
+
 def test_the_day_picker_and_day_navigation_work_without_scripts(site, page):
     page.goto(f"{site}/papers")
-    assert "November 20, 2025" in page.get_by_role("heading", level=1).inner_text()
+    assert "July 31, 2026" in page.get_by_role("heading", level=1).inner_text()
     page.get_by_label("Go to day").fill("2025-09-28")
     page.get_by_role("button", name="Go").click()
     page.wait_for_url("**/papers/date/2025-09-28")

@@ -22,13 +22,31 @@ def _titles(response) -> list[str]:
     return [p.title for p in response.context["papers"]]
 
 
-def test_papers_shows_the_latest_day_with_papers(client, demo_corpus):
+def test_papers_opens_on_the_latest_day_a_full_hugging_face_day_with_names(client, demo_corpus):
     response = client.get("/papers")
     assert response.status_code == 200
-    assert response.context["day"] == dt.date(2025, 11, 20)
+    assert response.context["day"] == dt.date(2026, 7, 31)
+    papers = list(response.context["papers"])
+    assert len(papers) == 30
+    assert [p.total_upvotes for p in papers] == sorted((p.total_upvotes for p in papers),
+                                                       reverse=True)
+    assert papers[0].title.startswith("AskChem: Claim-Centered Infrastructure")
+    html = response.content.decode()
+    assert "Friday, July 31, 2026" in html
+    # The first row: three names, "+1", organisation, submitter, HF's comment count.
+    assert ('<a href="/papers/authors/Bing%20Yan">Bing Yan</a>, '
+            '<a href="/papers/authors/Gregory%20Wolfe">Gregory Wolfe</a>') in html
+    assert 'title="4 authors">+1</span>' in html
+    assert '<a class="organization" href="/papers/organizations/New%20York%20University">' in html
+    assert "Submitted by bing-yan" in html
+    assert 'href="/papers/2607.28618#comments"' in html and ">2 comments</a>" in html
+
+
+def test_a_seed_day_without_names_shows_the_author_count(client, demo_corpus):
+    response = client.get("/papers/date/2025-11-20")
     assert _titles(response) == ["Evolution Strategies at the Hyperscale"]
     html = response.content.decode()
-    assert "Thursday, November 20, 2025" in html and "16 authors" in html
+    assert "16 authors" in html and "/papers/authors/" not in html
 
 
 def test_a_day_lists_its_papers_most_upvoted_first(client, demo_corpus):
@@ -57,7 +75,8 @@ def test_weeks_and_months_collect_their_days(client, demo_corpus):
 def test_navigation_skips_to_the_nearest_periods_with_papers(client, demo_corpus):
     response = client.get("/papers/date/2025-11-20")
     assert response.context["previous_url"] == "/papers/date/2025-11-11"
-    assert response.context["next_url"] == ""
+    assert response.context["next_url"] == "/papers/date/2026-06-12"
+    assert client.get("/papers/date/2026-07-31").context["next_url"] == ""
     month = client.get("/papers/month/2025-11")
     assert month.context["previous_url"] == "/papers/month/2025-10"
     week = client.get("/papers/week/2025-W47")
@@ -116,7 +135,9 @@ def test_arxiv_papers_have_links_and_old_slugs_redirect(client):
     response = client.get("/papers/hep-th/9901001")
     html = response.content.decode()
     assert "https://arxiv.org/abs/hep-th/9901001" in html and "https://arxiv.org/pdf/hep-th/9901001" in html
-    assert "https://github.com/a/b" in html and "Ada Lovelace, Alan Turing" in html
+    assert "https://github.com/a/b" in html
+    assert ('>Ada Lovelace</a>, <a href="/papers/authors/Alan%20Turing">Alan Turing</a>'
+            in html)
     redirect = client.get(f"/papers/{p.slug}")
     assert redirect.status_code == 301 and redirect["Location"] == "/papers/hep-th/9901001"
 
@@ -162,18 +183,18 @@ def test_trending_ranks_recent_upvotes_above_old_ones(client):
 def test_trending_on_a_stale_archive_shows_its_last_window(client, demo_corpus):
     response = client.get("/papers/trending")
     window = response.context["window"]
-    assert window.stale and window.last_day == dt.date(2025, 11, 20)
-    assert _titles(response)[0].startswith("DRIVE: Data Curation")
+    assert window.stale and window.last_day == dt.date(2026, 7, 31)
+    assert _titles(response)[0].startswith("AskChem: Claim-Centered Infrastructure")
     assert "No papers entered the feed in the last 14 days" in response.content.decode()
 
 
 def test_all_papers_includes_undated_ones_last(client, demo_corpus):
-    response = client.get("/papers/all?page=8")
-    assert response.context["paginator"].count == 389
+    response = client.get("/papers/all?page=last")
+    assert response.context["paginator"].count == 517  # 389 seeds + 60 HF + 68 arXiv-only
     last = list(response.context["papers"])[-1]
     assert last.published_on is None
     first = client.get("/papers/all").context["papers"][0]
-    assert first.published_on == dt.date(2025, 11, 20)
+    assert first.published_on == dt.date(2026, 7, 30)
 
 
 @pytest.mark.parametrize(
@@ -186,12 +207,16 @@ def test_all_papers_includes_undated_ones_last(client, demo_corpus):
         ("/papers/month/2025-09", 6),
         ("/papers/trending", 4),
         ("/papers/all", 4),
+        # count + page + categories + thumbnails
+        ("/papers/authors/Ada%20Lovelace", 4),
+        ("/papers/organizations/Extra%20Lab", 4),
     ],
 )
 def test_list_pages_use_a_fixed_number_of_queries(client, demo_corpus, django_assert_num_queries, url, queries):
     for i in range(40):  # more rows must not mean more queries
         paper(title=f"Extra {i}", feed_date=dt.date(2025, 9, 28), published_on=dt.date(2025, 9, 28),
-              categories=("cs.LG", "cs.AI"), upvotes=i)
+              categories=("cs.LG", "cs.AI"), upvotes=i, organization="Extra Lab",
+              submitted_by="ada", num_comments=i)
     with django_assert_num_queries(queries):
         assert client.get(url).status_code == 200
 

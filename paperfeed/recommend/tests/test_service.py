@@ -148,7 +148,7 @@ def test_the_private_feed_lists_stored_recommendations_and_can_be_revoked(demo_c
 
 
 def test_a_subscriber_with_an_account_gets_their_recommendations_in_the_digest(demo_corpus):
-    from paperfeed.digests.selection import BatchContext, pick_papers
+    from paperfeed.digests.selection import BatchContext, first_new_day, pick_papers
     from paperfeed.digests.tests.factories import make_subscriber
 
     member = factories.member()
@@ -161,7 +161,8 @@ def test_a_subscriber_with_an_account_gets_their_recommendations_in_the_digest(d
     context = BatchContext.build(NOW)
     # The digest window is the last days of the feed: only recommendations inside it count.
     chosen = pick_papers(subscriber, "daily", context).papers
-    in_window = [pid for pid in best if Paper.objects.get(pk=pid).feed_date >= dt.date(2025, 11, 7)]
+    first_day = first_new_day(subscriber.seen_through, "daily", context.latest_day)
+    in_window = [pid for pid in best if Paper.objects.get(pk=pid).feed_date >= first_day]
     assert in_window
     assert [p.pk for p in chosen][:len(in_window[:5])] == in_window[:5]
 
@@ -176,7 +177,7 @@ def test_the_daily_job_scores_only_new_papers_and_agrees_with_a_full_rescore(dem
     call_command("recommend")
     assert "(0 scored on new papers only)" in capsys.readouterr().out
     # A new day arrives: papers like the member's, and others.
-    day = dt.date(2025, 11, 21)
+    day = Paper.objects.latest_feed_day() + dt.timedelta(days=1)
     apply_records([record(title=f"New: {p.title}", abstract=p.abstract, feed_date=day, published_on=day,
                           categories=()) for p in topic[10:14] + _page_papers("001_")[:4]])
     call_command("recommend")
