@@ -19,7 +19,7 @@ def _on_postgresql(sql):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('papers', '0005_drop_unused_indexes'),
+        ('papers', '0006_hf_handles_and_participation'),
     ]
 
     operations = [
