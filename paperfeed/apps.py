@@ -6,3 +6,6 @@ class PaperfeedConfig(AppConfig):
 
     name = "paperfeed"
     verbose_name = "paperfeed"
+
+    def ready(self) -> None:
+        from paperfeed import checks  # noqa: F401  (registers the checks)

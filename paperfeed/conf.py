@@ -78,6 +78,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SITE_NAME", _str, "paperfeed", "Name shown in the header and titles."),
     Setting("PAPERFEED_HTTPS", _bool, "false",
             "Set when served over HTTPS: secure cookies, HSTS and a redirect to https."),
+    Setting("PAPERFEED_PROXY_COUNT", _int, "0",
+            "Reverse proxies in front of paperfeed (nginx: 1). The client address, for every "
+            "rate limit and the logs, is taken that many entries from the right of "
+            "`X-Forwarded-For`, and the scheme from `X-Forwarded-Proto`; `paperfeed serve` "
+            "tells its server the same. 0: no proxy, the socket address counts and forwarded "
+            "headers are ignored. Never set it higher than the proxies that really append: "
+            "entries further left are written by the client."),
     Setting("PAPERFEED_TIME_ZONE", _str, "UTC",
             "Time zone for day boundaries of the daily feed shown to visitors."),
     Setting("PAPERFEED_PAGE_SIZE", _int, "50", "Papers per page on listing pages."),
@@ -165,9 +172,6 @@ COMMUNITY_SETTINGS: tuple[Setting, ...] = (
             "Most papers one account may submit per day (UTC)."),
     Setting("PAPERFEED_SUBMISSION_WINDOW_DAYS", _int, "14",
             "A paper can be submitted only this many days after its first arXiv version."),
-    Setting("PAPERFEED_PROXY_COUNT", _int, "0",
-            "Reverse proxies in front of paperfeed: the client IP is taken that many entries "
-            "from the right of `X-Forwarded-For` (0: use the socket address)."),
     Setting("PAPERFEED_VERIFY_DAYS", _int, "3", "Days an e-mail verification link stays valid."),
 )
 
@@ -200,8 +204,8 @@ API_SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_API_RATE_WINDOW", _int, "60",
             "Length in seconds of the API rate-limit window."),
     Setting("PAPERFEED_API_TRUSTED_PROXY", _bool, "false",
-            "Take the client address for rate limiting from the first `X-Forwarded-For` entry "
-            "(set only behind a reverse proxy that overwrites that header)."),
+            "Deprecated: use `PAPERFEED_PROXY_COUNT=1`. When true and `PAPERFEED_PROXY_COUNT` "
+            "is not set, it means one proxy (`paperfeed check` warns)."),
 )
 
 RECOMMEND_SETTINGS: tuple[Setting, ...] = (

@@ -147,12 +147,28 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+
+def _proxy_count() -> int:
+    """PAPERFEED_PROXY_COUNT, or 1 from the deprecated PAPERFEED_API_TRUSTED_PROXY."""
+    count = value("PAPERFEED_PROXY_COUNT")
+    if count < 0:
+        raise ImproperlyConfigured(f"PAPERFEED_PROXY_COUNT={count} must be 0 or more")
+    if "PAPERFEED_PROXY_COUNT" not in os.environ and value("PAPERFEED_API_TRUSTED_PROXY"):
+        return 1  # paperfeed.checks warns about the old name
+    return count
+
+
+# Whom to trust for the client's address and scheme (paperfeed/lib/forwarded.py):
+# one setting for the rate limits, the logs, HTTPS detection and the WSGI server.
+PROXY_COUNT = _proxy_count()
+if PROXY_COUNT:
+    # Only behind a proxy: without one, the client could claim https itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if value("PAPERFEED_HTTPS"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -192,7 +208,6 @@ PAPERFEED = {
     # api
     "API_RATE_LIMIT": value("PAPERFEED_API_RATE_LIMIT"),
     "API_RATE_WINDOW": value("PAPERFEED_API_RATE_WINDOW"),
-    "API_TRUSTED_PROXY": value("PAPERFEED_API_TRUSTED_PROXY"),
 }
 
 # Community (accounts, votes, submissions, comments); see docs/community.md.
@@ -210,7 +225,6 @@ COMMUNITY = {
     "RATE_FAILED_LOGINS_PER_IP": value("PAPERFEED_RATE_FAILED_LOGINS_PER_IP"),
     "SUBMISSIONS_PER_DAY": value("PAPERFEED_SUBMISSIONS_PER_DAY"),
     "SUBMISSION_WINDOW_DAYS": value("PAPERFEED_SUBMISSION_WINDOW_DAYS"),
-    "PROXY_COUNT": value("PAPERFEED_PROXY_COUNT"),
     "VERIFY_DAYS": value("PAPERFEED_VERIFY_DAYS"),
 }
 

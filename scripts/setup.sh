@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything paperfeed needs on a fresh machine, idempotently:
 #   scripts/setup.sh          the site (virtualenv at .venv with paperfeed installed)
-#   scripts/setup.sh --test   also test tools and Debian's chromium for browser tests
+#   scripts/setup.sh --test   also test tools, Debian's chromium for browser tests and nginx
+#                             for the reverse-proxy tests
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -33,4 +34,12 @@ if [[ $want_test == 1 && ! -x /usr/bin/chromium ]]; then
   if [[ $(id -u) == 0 ]]; then SUDO=""; else SUDO="sudo"; fi
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
+fi
+
+if [[ $want_test == 1 ]] && ! command -v nginx >/dev/null && [[ ! -x /usr/sbin/nginx ]]; then
+  # paperfeed/tests/test_behind_nginx.py runs its own nginx (never the system service).
+  echo "==> installing Debian's nginx for the reverse-proxy tests"
+  if [[ $(id -u) == 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >/dev/null
 fi

@@ -53,4 +53,21 @@ class Command(BaseCommand):
 
         from paperfeed.wsgi import application
 
-        waitress.serve(application, host=host, port=port, threads=threads, ident="paperfeed")
+        waitress.serve(application, **waitress_options(host, port, threads,
+                                                     settings.PROXY_COUNT))
+
+
+def waitress_options(host: str, port: int, threads: int, proxy_count: int) -> dict:
+    """waitress's options: the proxy trust of ``PAPERFEED_PROXY_COUNT``, and room for
+    hundreds of clients (waitress's default connection limit is 100)."""
+    options = {"host": host, "port": port, "threads": threads, "ident": "paperfeed",
+               "connection_limit": 1000, "backlog": 2048, "clear_untrusted_proxy_headers": True}
+    if proxy_count:
+        # waitress then sets REMOTE_ADDR and wsgi.url_scheme from the same entries that
+        # paperfeed.lib.forwarded reads (it keeps the last N X-Forwarded-For entries, so
+        # both agree); without a proxy it drops forwarded headers a client made up.
+        # "*": any peer may be the proxy, so the app port must be reachable by it alone
+        # (bind 127.0.0.1 or a private address; docs/deploy.md).
+        options.update(trusted_proxy="*", trusted_proxy_count=proxy_count,
+                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
+    return options
