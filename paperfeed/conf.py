@@ -92,6 +92,19 @@ SETTINGS: tuple[Setting, ...] = (
             "How many days back trending looks for candidates."),
     Setting("PAPERFEED_TRENDING_GRAVITY", _float, "1.5",
             "How fast trending scores decay with age (see docs/ranking.md)."),
+    Setting("PAPERFEED_TRENDING_REFRESH", _int, "300",
+            "Seconds between recomputations of the stored trending ranking (by `paperfeed "
+            "worker`; a web process does it itself when no worker has for twice as long). "
+            "Votes and changes show at once; only the papers' ages lag by up to this much."),
+    Setting("PAPERFEED_CACHE_URL", _str, None,
+            "Cache shared by every web process, e.g. `redis://127.0.0.1:6379/0`: rendered "
+            "pages and their invalidation. Unset: each process caches in its own memory, "
+            "so a change made in another process shows only after "
+            "`PAPERFEED_PAGE_CACHE_SECONDS`."),
+    Setting("PAPERFEED_PAGE_CACHE_SECONDS", _int, "60",
+            "Longest time a cached daily, weekly, monthly, trending or paper page is served "
+            "(votes, comments, curators' actions and ingests retire cached pages at once; "
+            "this bounds what no event announces). 0 turns the page cache off."),
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),

@@ -122,6 +122,24 @@ def _databases() -> dict:
 DATABASES = _databases()
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+
+
+def _caches() -> dict:
+    url = value("PAPERFEED_CACHE_URL")
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                            "LOCATION": "paperfeed", "OPTIONS": {"MAX_ENTRIES": 5000}}}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"PAPERFEED_CACHE_URL={url!r} is not a Redis URL (redis://host:port/db)")
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": url, "KEY_PREFIX": "paperfeed",
+                        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
+
+
+CACHES = _caches()
+PAGE_CACHE_SECONDS = value("PAPERFEED_PAGE_CACHE_SECONDS")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -205,6 +223,7 @@ PAPERFEED = {
     "PAGE_SIZE": value("PAPERFEED_PAGE_SIZE"),
     "TRENDING_DAYS": value("PAPERFEED_TRENDING_DAYS"),
     "TRENDING_GRAVITY": value("PAPERFEED_TRENDING_GRAVITY"),
+    "TRENDING_REFRESH": value("PAPERFEED_TRENDING_REFRESH"),
     # api
     "API_RATE_LIMIT": value("PAPERFEED_API_RATE_LIMIT"),
     "API_RATE_WINDOW": value("PAPERFEED_API_RATE_WINDOW"),
