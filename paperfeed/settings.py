@@ -157,7 +157,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "paperfeed.staticstorage.StaticStorage"},
 }
 # Serve static files straight from the app folders: `paperfeed serve` needs no
 # collectstatic step, and a laptop install has nothing to forget.

@@ -87,7 +87,8 @@ class Visitor:
                             "Referer": f"https://localhost:{self.port}{path}"})
         connection.request(method, path, body=data, headers=headers)
         response = connection.getresponse()
-        response.text = response.read().decode()
+        response.body = response.read()
+        response.text = response.body.decode(errors="replace")
         for cookie in response.headers.get_all("Set-Cookie") or []:
             name, value = cookie.split(";", 1)[0].split("=", 1)
             self.cookies[name] = value
@@ -102,8 +103,8 @@ class Visitor:
             headers=headers)
 
 
-@pytest.fixture(scope="module")
-def site(tmp_path_factory):
+@pytest.fixture(scope="module", params=["gunicorn", "waitress"])
+def site(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("nginx")
     app_port, tls_port = _free_port(), _free_port()
     env = {k: v for k, v in os.environ.items()
@@ -114,7 +115,7 @@ def site(tmp_path_factory):
                PAPERFEED_API_RATE_WINDOW="3600", DJANGO_SETTINGS_MODULE="paperfeed.settings")
     server = subprocess.Popen(
         [sys.executable, "-m", "paperfeed.cli", "serve", "--no-demo", "--host", "127.0.0.1",
-         "--port", str(app_port)],
+         "--port", str(app_port), "--server", request.param, "--workers", "2"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     (folder / "nginx.conf").write_text(nginx_config(
         folder, listen=f"127.0.0.1:{tls_port}", upstream=f"127.0.0.1:{app_port}"))
@@ -174,3 +175,13 @@ def test_the_api_limit_is_per_client_behind_the_proxy(site):
     spoofed = first.request("GET", "/api/daily_papers", headers={"X-Forwarded-For": "10.1.1.1"})
     assert spoofed.status == 429
     assert second.request("GET", "/api/daily_papers").status == 200
+
+
+def test_static_files_are_hashed_compressed_and_cached_for_a_year_or_more(site):
+    visitor = Visitor(site["tls"], "127.0.0.6")
+    page = visitor.request("GET", "/papers").text
+    css = re.search(r'href="(/static/paperfeed/site\.[0-9a-f]{12}\.css)"', page).group(1)
+    response = visitor.request("GET", css, headers={"Accept-Encoding": "gzip"})
+    assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
+    cache_control = response.headers["Cache-Control"]
+    assert "immutable" in cache_control and int(re.search(r"max-age=(\d+)", cache_control)[1]) >= 31536000

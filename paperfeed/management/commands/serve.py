@@ -4,8 +4,10 @@ import logging
 
 from django.conf import settings
 from django.core.management import call_command
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connections
 
+from paperfeed import servers
 from paperfeed.papers.models import Paper
 
 log = logging.getLogger("paperfeed")
@@ -14,13 +16,18 @@ log = logging.getLogger("paperfeed")
 class Command(BaseCommand):
     help = (
         "Run the site: apply migrations, load the demo corpus into an empty database, "
-        "then serve with waitress (a production WSGI server)."
+        "then serve with gunicorn (one process per core, threads in each; or waitress)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=int, default=8000)
-        parser.add_argument("--threads", type=int, default=8)
+        parser.add_argument("--server", choices=["gunicorn", "waitress"], default="gunicorn",
+                            help="gunicorn: one process per core (default); waitress: one "
+                                 "process (docs/deploy.md)")
+        parser.add_argument("--workers", type=int, default=None,
+                            help="gunicorn processes (default: the cores this process may use)")
+        parser.add_argument("--threads", type=int, default=8, help="threads per process")
         parser.add_argument("--no-demo", action="store_true",
                             help="don't load the demo corpus into an empty database")
         parser.add_argument("--no-embed", action="store_true",
@@ -30,8 +37,11 @@ class Command(BaseCommand):
         parser.add_argument("--dev", action="store_true",
                             help="use Django's auto-reloading development server instead")
 
-    def handle(self, *args, host: str, port: int, threads: int, no_demo: bool, no_embed: bool,
-               dev: bool, **options):
+    def handle(self, *args, host: str, port: int, server: str, workers: int, threads: int,
+               no_demo: bool, no_embed: bool, dev: bool, **options):
+        workers = servers.cores() if workers is None else workers
+        if workers < 1 or threads < 1:
+            raise CommandError(f"--workers and --threads must be at least 1 (got {workers}, {threads})")
         call_command("migrate", interactive=False, verbosity=0)
         if not no_demo and not Paper.objects.exists():
             from paperfeed.sources.demo import load_demo_corpus
@@ -43,31 +53,21 @@ class Command(BaseCommand):
                 # semantic search, related papers and recommendations work from the start.
                 self.stdout.write("Computing embeddings for the demo corpus (once):")
                 call_command("embed", stdout=self.stdout, stderr=self.stderr)
+        # Hashed, compressed copies that whitenoise serves with far-future cache headers.
+        call_command("collectstatic", interactive=False, verbosity=0)
         where = settings.DATABASES["default"]["NAME"]
         self.stdout.write(f"{Paper.objects.count()} papers in {where}")
         self.stdout.write(f"paperfeed is running at http://{host}:{port}/papers — Ctrl+C to stop")
         if dev:
             call_command("runserver", f"{host}:{port}")
             return
-        import waitress
+        # gunicorn forks its workers: none may inherit this process's database connection.
+        connections.close_all()
+        if server == "waitress":
+            from paperfeed.wsgi import application
 
-        from paperfeed.wsgi import application
-
-        waitress.serve(application, **waitress_options(host, port, threads,
-                                                     settings.PROXY_COUNT))
-
-
-def waitress_options(host: str, port: int, threads: int, proxy_count: int) -> dict:
-    """waitress's options: the proxy trust of ``PAPERFEED_PROXY_COUNT``, and room for
-    hundreds of clients (waitress's default connection limit is 100)."""
-    options = {"host": host, "port": port, "threads": threads, "ident": "paperfeed",
-               "connection_limit": 1000, "backlog": 2048, "clear_untrusted_proxy_headers": True}
-    if proxy_count:
-        # waitress then sets REMOTE_ADDR and wsgi.url_scheme from the same entries that
-        # paperfeed.lib.forwarded reads (it keeps the last N X-Forwarded-For entries, so
-        # both agree); without a proxy it drops forwarded headers a client made up.
-        # "*": any peer may be the proxy, so the app port must be reachable by it alone
-        # (bind 127.0.0.1 or a private address; docs/deploy.md).
-        options.update(trusted_proxy="*", trusted_proxy_count=proxy_count,
-                       trusted_proxy_headers={"x-forwarded-for", "x-forwarded-proto"})
-    return options
+            servers.run_waitress(application, servers.waitress_options(
+                host, port, threads, settings.PROXY_COUNT))
+        else:
+            servers.run_gunicorn(servers.gunicorn_options(
+                host, port, workers, threads, settings.PROXY_COUNT))
