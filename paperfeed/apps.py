@@ -9,3 +9,14 @@ class PaperfeedConfig(AppConfig):
 
     def ready(self) -> None:
         from paperfeed import checks  # noqa: F401  (registers the checks)
+        from paperfeed.papers import pagecache
+
+        pagecache.OUTCOME_LISTENERS.append(_count_page_cache)
+
+
+def _count_page_cache(outcome: str) -> None:
+    # Imported here, not in ready(): `paperfeed serve` must choose prometheus_client's
+    # multi-process mode before its first import.
+    from paperfeed import ops
+
+    ops.PAGE_CACHE.labels(outcome).inc()

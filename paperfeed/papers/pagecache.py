@@ -35,8 +35,15 @@ GENERATION_KEY = "pf:pages:generation"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 CSRF_MARK = "@@pf-csrf@@"
 
-# Counted per process, for the metrics (paperfeed.metrics reads them).
+# Counted per process (tests read them); paperfeed.ops exports them as metrics.
 stats = {"hits": 0, "misses": 0, "bypassed": 0}
+OUTCOME_LISTENERS: list = []
+
+
+def _count(outcome: str) -> None:
+    stats[outcome] += 1
+    for listener in OUTCOME_LISTENERS:
+        listener(outcome)
 
 
 @dataclass(frozen=True)
@@ -146,16 +153,16 @@ def cached_page(members: bool = False):
         @wraps(view)
         def wrapper(request: HttpRequest, *args, **kwargs):
             if not _cacheable(request):
-                stats["bypassed"] += 1
+                _count("bypassed")
                 return view(request, *args, **kwargs)
             member = request.user.is_authenticated
             if member and not members:
-                stats["bypassed"] += 1
+                _count("bypassed")
                 return view(request, *args, **kwargs)
             key = _key(request, generation())
             entry = cache.get(key)
             if entry is None:
-                stats["misses"] += 1
+                _count("misses")
                 if member:
                     # Render as the anonymous reader would see it, then personalise.
                     from django.contrib.auth.models import AnonymousUser
@@ -172,7 +179,7 @@ def cached_page(members: bool = False):
                     return response
                 cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
             else:
-                stats["hits"] += 1
+                _count("hits")
             if member:
                 html = _personalise(request, entry.content)
                 etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'

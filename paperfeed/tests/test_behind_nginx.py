@@ -185,3 +185,18 @@ def test_static_files_are_hashed_compressed_and_cached_for_a_year_or_more(site):
     assert response.status == 200 and response.headers["Content-Encoding"] == "gzip"
     cache_control = response.headers["Cache-Control"]
     assert "immutable" in cache_control and int(re.search(r"max-age=(\d+)", cache_control)[1]) >= 31536000
+
+
+def test_health_and_metrics_add_up_across_the_server_processes(site):
+    visitor = Visitor(site["tls"], "127.0.0.7")
+    assert visitor.request("GET", "/healthz").text == "ok\n"
+    ready = visitor.request("GET", "/readyz")
+    assert ready.status == 200 and '"ready": true' in ready.text
+    for _ in range(12):  # new connections: gunicorn hands them to either worker
+        visitor.request("GET", "/papers/trending")
+    scraped = visitor.request("GET", "/metrics").text
+    served = [float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()
+              if line.startswith("paperfeed_http_requests_total{")
+              and 'route="papers/trending"' in line and 'status="200"' in line]
+    assert sum(served) >= 12, scraped
+    assert 'paperfeed_page_cache_requests_total{outcome="hits"}' in scraped

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import sys
 
 from django.conf import settings
 from django.core.management import call_command
@@ -37,6 +39,13 @@ class Command(BaseCommand):
         parser.add_argument("--dev", action="store_true",
                             help="use Django's auto-reloading development server instead")
 
+    def execute(self, *args, **options):
+        if options.get("server", "gunicorn") == "gunicorn" and not options.get("dev"):
+            # Before prometheus_client is first imported (the URL checks import it): it
+            # picks its multi-process mode then, and the forked workers inherit it.
+            _prometheus_multiprocess_dir()
+        return super().execute(*args, **options)
+
     def handle(self, *args, host: str, port: int, server: str, workers: int, threads: int,
                no_demo: bool, no_embed: bool, dev: bool, **options):
         workers = servers.cores() if workers is None else workers
@@ -71,3 +80,20 @@ class Command(BaseCommand):
         else:
             servers.run_gunicorn(servers.gunicorn_options(
                 host, port, workers, threads, settings.PROXY_COUNT))
+
+
+def _prometheus_multiprocess_dir() -> None:
+    """Each gunicorn worker writes its metrics there; /metrics sums them. Emptied at
+    start: files of processes from an earlier run would count twice."""
+    import shutil
+    from pathlib import Path
+
+    if "prometheus_client" in sys.modules and not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        log.warning("prometheus_client was imported before serve set its multi-process "
+                    "folder: /metrics will show only the answering process")
+        return
+    folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+                  or Path(settings.DATA_DIR) / "prometheus")
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True, exist_ok=True)
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
