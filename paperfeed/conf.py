@@ -105,6 +105,10 @@ SETTINGS: tuple[Setting, ...] = (
             "Longest time a cached daily, weekly, monthly, trending or paper page is served "
             "(votes, comments, curators' actions and ingests retire cached pages at once; "
             "this bounds what no event announces). 0 turns the page cache off."),
+    Setting("PAPERFEED_PAGE_CACHE_MIN_SECONDS", _float, "1",
+            "A cached page younger than this is served even when a change has retired it: "
+            "under a stream of votes each page is rendered at most this often, and a "
+            "change shows within this time (with a shared cache)."),
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),

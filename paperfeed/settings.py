@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "paperfeed.digests",
     "paperfeed.api",
     "paperfeed.recommend",
+    "paperfeed.deploy",
 ]
 
 MIDDLEWARE = [
@@ -140,6 +141,7 @@ def _caches() -> dict:
 
 CACHES = _caches()
 PAGE_CACHE_SECONDS = value("PAPERFEED_PAGE_CACHE_SECONDS")
+PAGE_CACHE_MIN_SECONDS = value("PAPERFEED_PAGE_CACHE_MIN_SECONDS")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
@@ -51,7 +52,8 @@ class Entry:
     content: str
     content_type: str
     etag: str
-    last_modified: float
+    last_modified: float  # when it was rendered
+    generation: int = 0
 
 
 def generation() -> int:
@@ -74,9 +76,19 @@ def on_papers_changed(sender, **kwargs) -> None:
     _bump()
 
 
-def _key(request: HttpRequest, gen: int) -> str:
+def _key(request: HttpRequest) -> str:
     path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:40]
-    return f"pf:page:{gen}:{path}"
+    return f"pf:page:{path}"
+
+
+def _fresh(entry: Entry | None, gen: int) -> bool:
+    """Rendered in the current generation, or so recently that re-rendering would not be
+    worth it: under a stream of votes a page is rendered at most once per
+    PAPERFEED_PAGE_CACHE_MIN_SECONDS, and a vote shows within that time."""
+    if entry is None:
+        return False
+    age = time.time() - entry.last_modified
+    return entry.generation == gen or 0 <= age < settings.PAGE_CACHE_MIN_SECONDS
 
 
 def _cacheable(request: HttpRequest) -> bool:
@@ -91,13 +103,13 @@ def _render(view, request, *args, **kwargs) -> HttpResponse:
     return response
 
 
-def _entry_from(response: HttpResponse) -> Entry | None:
+def _entry_from(response: HttpResponse, gen: int) -> Entry | None:
     if (response.status_code != 200 or response.streaming
             or settings.SESSION_COOKIE_NAME in response.cookies):
         return None
     content = _CSRF_INPUT.sub(rf"\g<1>{CSRF_MARK}\g<2>", response.content.decode())
     etag = '"' + hashlib.sha256(content.encode()).hexdigest()[:32] + '"'
-    return Entry(content, response["Content-Type"], etag, timezone.now().timestamp())
+    return Entry(content, response["Content-Type"], etag, time.time(), gen)
 
 
 def _not_modified(request: HttpRequest, entry: Entry) -> bool:
@@ -159,9 +171,11 @@ def cached_page(members: bool = False):
             if member and not members:
                 _count("bypassed")
                 return view(request, *args, **kwargs)
-            key = _key(request, generation())
-            entry = cache.get(key)
-            if entry is None:
+            key = _key(request)
+            # One round trip to a Redis cache for both.
+            found = cache.get_many([GENERATION_KEY, key])
+            gen, entry = found.get(GENERATION_KEY) or 0, found.get(key)
+            if not _fresh(entry, gen):
                 _count("misses")
                 if member:
                     # Render as the anonymous reader would see it, then personalise.
@@ -174,7 +188,7 @@ def cached_page(members: bool = False):
                         request.user = real_user
                 else:
                     response = _render(view, request, *args, **kwargs)
-                entry = _entry_from(response)
+                entry = _entry_from(response, gen)
                 if entry is None:
                     return response
                 cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
@@ -184,7 +198,7 @@ def cached_page(members: bool = False):
                 html = _personalise(request, entry.content)
                 etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
                 return _respond(request, Entry(html, entry.content_type, etag,
-                                               entry.last_modified), html)
+                                               entry.last_modified, gen), html)
             return _respond(request, entry)
 
         return wrapper

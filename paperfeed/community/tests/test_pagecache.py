@@ -11,6 +11,7 @@ import socket
 import uuid
 
 import pytest
+import time_machine
 from django.test import override_settings
 from django.urls import reverse
 
@@ -120,6 +121,24 @@ class PageCacheTests(CommunityTestCase):
                     self.paper.get_absolute_url()):
             tag = self.get(url)["ETag"]
             assert self.get(url, If_None_Match=tag).status_code == 304, url
+
+    def test_under_a_stream_of_votes_a_page_is_rendered_at_most_once_a_second(self):
+        from django.test import override_settings
+
+        self.as_member()
+        with override_settings(PAGE_CACHE_MIN_SECONDS=1), \
+                time_machine.travel(dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), tick=False) as clock:
+            self.as_outsider()
+            self.get()
+            self.as_member()
+            with self.captureOnCommitCallbacks(execute=True):
+                self.client.post(reverse("community:vote", args=[self.paper.pk]), {"vote": "1"})
+            self.as_outsider()
+            stale, hit = self.served_from_cache()
+            assert hit and '<span class="count">10</span>' in stale.content.decode()
+            clock.shift(1.01)
+            fresh, hit = self.served_from_cache()
+            assert not hit and '<span class="count">11</span>' in fresh.content.decode()
 
     def test_posts_and_flash_messages_are_never_cached(self):
         self.get()
