@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import logging
 import os
+import subprocess
 import sys
 
 from django.conf import settings
@@ -61,7 +62,13 @@ class Command(BaseCommand):
                 # Once, before serving (a few hundred abstracts: well under a minute), so
                 # semantic search, related papers and recommendations work from the start.
                 self.stdout.write("Computing embeddings for the demo corpus (once):")
-                call_command("embed", stdout=self.stdout, stderr=self.stderr)
+                # In a child process: torch started here would hang gunicorn's forked
+                # workers (its thread pools do not survive a fork).
+                done = subprocess.run([sys.executable, "-m", "paperfeed.cli", "embed"],
+                                      capture_output=True, text=True, check=False)
+                self.stdout.write(done.stdout.rstrip())
+                if done.returncode:
+                    raise CommandError(f"computing the demo embeddings failed:\n{done.stderr}")
         # Hashed, compressed copies that whitenoise serves with far-future cache headers.
         call_command("collectstatic", interactive=False, verbosity=0)
         where = settings.DATABASES["default"]["NAME"]
