@@ -44,7 +44,7 @@ class Command(BaseCommand):
         if options.get("server", "gunicorn") == "gunicorn" and not options.get("dev"):
             # Before prometheus_client is first imported (the URL checks import it): it
             # picks its multi-process mode then, and the forked workers inherit it.
-            _prometheus_multiprocess_dir()
+            _prometheus_multiprocess_dir(options.get("port", 8000))
         return super().execute(*args, **options)
 
     def handle(self, *args, host: str, port: int, server: str, workers: int, threads: int,
@@ -89,9 +89,10 @@ class Command(BaseCommand):
                 host, port, workers, threads, settings.PROXY_COUNT))
 
 
-def _prometheus_multiprocess_dir() -> None:
-    """Each gunicorn worker writes its metrics there; /metrics sums them. Emptied at
-    start: files of processes from an earlier run would count twice."""
+def _prometheus_multiprocess_dir(port: int) -> None:
+    """Each gunicorn worker writes its metrics there; /metrics sums them. One folder per
+    port (two servers may share a data dir), emptied at start: files of processes from an
+    earlier run would count twice."""
     import shutil
     from pathlib import Path
 
@@ -100,7 +101,7 @@ def _prometheus_multiprocess_dir() -> None:
                     "folder: /metrics will show only the answering process")
         return
     folder = Path(os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-                  or Path(settings.DATA_DIR) / "prometheus")
+                  or Path(settings.DATA_DIR) / "prometheus" / str(port))
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True, exist_ok=True)
     os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(folder)
