@@ -101,6 +101,13 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SITE_NAME", _str, "paperfeed", "Name shown in the header and titles."),
     Setting("PAPERFEED_HTTPS", _bool, "false",
             "Set when served over HTTPS: secure cookies, HSTS and a redirect to https."),
+    Setting("PAPERFEED_PROXY_COUNT", _int, "0",
+            "Reverse proxies in front of paperfeed (nginx: 1). The client address, for every "
+            "rate limit and the logs, is taken that many entries from the right of "
+            "`X-Forwarded-For`, and the scheme from `X-Forwarded-Proto`; `paperfeed serve` "
+            "tells its server the same. 0: no proxy, the socket address counts and forwarded "
+            "headers are ignored. Never set it higher than the proxies that really append: "
+            "entries further left are written by the client."),
     Setting("PAPERFEED_TIME_ZONE", _str, "UTC",
             "Time zone for day boundaries of the daily feed shown to visitors."),
     Setting("PAPERFEED_PAGE_SIZE", _int, "50", "Papers per page on listing pages."),
@@ -108,6 +115,23 @@ SETTINGS: tuple[Setting, ...] = (
             "How many days back trending looks for candidates."),
     Setting("PAPERFEED_TRENDING_GRAVITY", _float, "1.5",
             "How fast trending scores decay with age (see docs/ranking.md)."),
+    Setting("PAPERFEED_TRENDING_REFRESH", _int, "300",
+            "Seconds between recomputations of the stored trending ranking (by `paperfeed "
+            "worker`; a web process does it itself when no worker has for twice as long). "
+            "Votes and changes show at once; only the papers' ages lag by up to this much."),
+    Setting("PAPERFEED_CACHE_URL", _str, None,
+            "Cache shared by every web process, e.g. `redis://127.0.0.1:6379/0`: rendered "
+            "pages and their invalidation. Unset: each process caches in its own memory, "
+            "so a change made in another process shows only after "
+            "`PAPERFEED_PAGE_CACHE_SECONDS`."),
+    Setting("PAPERFEED_PAGE_CACHE_SECONDS", _int, "60",
+            "Longest time a cached daily, weekly, monthly, trending or paper page is served "
+            "(votes, comments, curators' actions and ingests retire cached pages at once; "
+            "this bounds what no event announces). 0 turns the page cache off."),
+    Setting("PAPERFEED_PAGE_CACHE_MIN_SECONDS", _float, "1",
+            "A cached page younger than this is served even when a change has retired it: "
+            "under a stream of votes each page is rendered at most this often, and a "
+            "change shows within this time (with a shared cache)."),
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),
@@ -196,9 +220,6 @@ COMMUNITY_SETTINGS: tuple[Setting, ...] = (
             "Most papers one account may submit per day (UTC)."),
     Setting("PAPERFEED_SUBMISSION_WINDOW_DAYS", _int, "14",
             "A paper can be submitted only this many days after its first arXiv version."),
-    Setting("PAPERFEED_PROXY_COUNT", _int, "0",
-            "Reverse proxies in front of paperfeed: the client IP is taken that many entries "
-            "from the right of `X-Forwarded-For` (0: use the socket address)."),
     Setting("PAPERFEED_VERIFY_DAYS", _int, "3", "Days an e-mail verification link stays valid."),
 )
 
@@ -231,8 +252,8 @@ API_SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_API_RATE_WINDOW", _int, "60",
             "Length in seconds of the API rate-limit window."),
     Setting("PAPERFEED_API_TRUSTED_PROXY", _bool, "false",
-            "Take the client address for rate limiting from the first `X-Forwarded-For` entry "
-            "(set only behind a reverse proxy that overwrites that header)."),
+            "Deprecated: use `PAPERFEED_PROXY_COUNT=1`. When true and `PAPERFEED_PROXY_COUNT` "
+            "is not set, it means one proxy (`paperfeed check` warns)."),
 )
 
 RECOMMEND_SETTINGS: tuple[Setting, ...] = (

@@ -83,3 +83,16 @@ def _isolated_search_index(tmp_path_factory, monkeypatch):
     it, and reused row ids would otherwise find another test's papers.
     """
     monkeypatch.setenv("PAPERFEED_SEARCH_DIR", str(tmp_path_factory.mktemp("search")))
+
+
+@pytest.fixture(autouse=True)
+def _fresh_pages(settings):
+    """Each test starts with no cached pages: the database is rolled back between tests,
+    so pages cached by one must not be served to the next. A new generation retires them
+    (never cache.clear(): on a Redis cache that would flush a shared server's database)."""
+    from paperfeed.papers import pagecache
+
+    pagecache._bump()
+    # A change shows on the very next request (test_pagecache tests the grace period).
+    settings.PAGE_CACHE_MIN_SECONDS = 0
+    yield

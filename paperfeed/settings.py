@@ -59,9 +59,11 @@ INSTALLED_APPS = [
     "paperfeed.api",
     "paperfeed.recommend",
     "paperfeed.thumbnails",
+    "paperfeed.deploy",
 ]
 
 MIDDLEWARE = [
+    "paperfeed.ops.MetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "paperfeed.middleware.SecurityHeadersMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -127,6 +129,24 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Django's user table, with one limit on failed sign-ins for every way in (community/signin.py).
 AUTHENTICATION_BACKENDS = ["paperfeed.community.signin.LimitedModelBackend"]
 
+
+def _caches() -> dict:
+    url = value("PAPERFEED_CACHE_URL")
+    if not url:
+        return {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+                            "LOCATION": "paperfeed", "OPTIONS": {"MAX_ENTRIES": 5000}}}
+    if not url.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured(
+            f"PAPERFEED_CACHE_URL={url!r} is not a Redis URL (redis://host:port/db)")
+    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                        "LOCATION": url, "KEY_PREFIX": "paperfeed",
+                        "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
+
+
+CACHES = _caches()
+PAGE_CACHE_SECONDS = value("PAPERFEED_PAGE_CACHE_SECONDS")
+PAGE_CACHE_MIN_SECONDS = value("PAPERFEED_PAGE_CACHE_MIN_SECONDS")
+
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -144,7 +164,7 @@ STATIC_URL = "static/"
 STATIC_ROOT = DATA_DIR / "static"
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+    "staticfiles": {"BACKEND": "paperfeed.staticstorage.StaticStorage"},
 }
 # Serve static files straight from the app folders: `paperfeed serve` needs no
 # collectstatic step, and a laptop install has nothing to forget.
@@ -152,12 +172,30 @@ WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
+
+def _proxy_count() -> int:
+    """PAPERFEED_PROXY_COUNT, or 1 from the deprecated PAPERFEED_API_TRUSTED_PROXY."""
+    count = value("PAPERFEED_PROXY_COUNT")
+    if count < 0:
+        raise ImproperlyConfigured(f"PAPERFEED_PROXY_COUNT={count} must be 0 or more")
+    if "PAPERFEED_PROXY_COUNT" not in os.environ and value("PAPERFEED_API_TRUSTED_PROXY"):
+        return 1  # paperfeed.checks warns about the old name
+    return count
+
+
+# Whom to trust for the client's address and scheme (paperfeed/lib/forwarded.py):
+# one setting for the rate limits, the logs, HTTPS detection and the WSGI server.
+PROXY_COUNT = _proxy_count()
+if PROXY_COUNT:
+    # Only behind a proxy: without one, the client could claim https itself.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 if value("PAPERFEED_HTTPS"):
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = True
     SECURE_HSTS_SECONDS = 60 * 60 * 24 * 30
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # Load balancers and Prometheus reach the app port directly, over plain HTTP.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 SESSION_COOKIE_HTTPONLY = True
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
@@ -196,10 +234,10 @@ PAPERFEED = {
     "PAGE_SIZE": value("PAPERFEED_PAGE_SIZE"),
     "TRENDING_DAYS": value("PAPERFEED_TRENDING_DAYS"),
     "TRENDING_GRAVITY": value("PAPERFEED_TRENDING_GRAVITY"),
+    "TRENDING_REFRESH": value("PAPERFEED_TRENDING_REFRESH"),
     # api
     "API_RATE_LIMIT": value("PAPERFEED_API_RATE_LIMIT"),
     "API_RATE_WINDOW": value("PAPERFEED_API_RATE_WINDOW"),
-    "API_TRUSTED_PROXY": value("PAPERFEED_API_TRUSTED_PROXY"),
 }
 
 # Community (accounts, votes, submissions, comments); see docs/community.md.
@@ -217,7 +255,6 @@ COMMUNITY = {
     "RATE_FAILED_LOGINS_PER_IP": value("PAPERFEED_RATE_FAILED_LOGINS_PER_IP"),
     "SUBMISSIONS_PER_DAY": value("PAPERFEED_SUBMISSIONS_PER_DAY"),
     "SUBMISSION_WINDOW_DAYS": value("PAPERFEED_SUBMISSION_WINDOW_DAYS"),
-    "PROXY_COUNT": value("PAPERFEED_PROXY_COUNT"),
     "VERIFY_DAYS": value("PAPERFEED_VERIFY_DAYS"),
 }
 

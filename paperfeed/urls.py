@@ -2,9 +2,13 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from paperfeed import ops
 from paperfeed.community.signin import signin_limited
 
 urlpatterns = [
+    path("healthz", ops.healthz, name="healthz"),
+    path("readyz", ops.readyz, name="readyz"),
+    path("metrics", ops.metrics, name="metrics"),
     path("", RedirectView.as_view(pattern_name="papers:latest", permanent=False)),
     path("papers/", RedirectView.as_view(pattern_name="papers:latest", query_string=True)),
     # Apps with routes under /papers/... come before papers' catch-all /papers/<id>.

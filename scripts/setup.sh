@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up everything paperfeed needs on a fresh machine, idempotently:
 #   scripts/setup.sh          the site (virtualenv at .venv with paperfeed installed)
-#   scripts/setup.sh --test   also test tools, Debian's chromium (browser tests) and pdflatex (BibTeX tests)
+#   scripts/setup.sh --test   also test tools, Debian's chromium (browser tests), pdflatex (BibTeX
+#                             tests) and nginx (reverse-proxy tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,18 +29,23 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   touch "$stamp"
 fi
 
-if [[ $want_test == 1 && ! -x /usr/bin/chromium ]]; then
-  echo "==> installing Debian's chromium for browser tests"
-  if [[ $(id -u) == 0 ]]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium >/dev/null
-fi
-
-if [[ $want_test == 1 && ! -x /usr/bin/pdflatex ]]; then
-  # The BibTeX export is compiled with pdflatex + bibtex in the tests (api/tests/test_exports.py).
-  echo "==> installing Debian's pdflatex and bibtex (texlive-latex-base) for the BibTeX tests"
-  if [[ $(id -u) == 0 ]]; then SUDO=""; else SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends \
-    texlive-latex-base texlive-binaries >/dev/null
+# Debian packages the tests drive for real: chromium (browser tests), nginx (the tests run
+# their own, never the system service: paperfeed/tests/test_behind_nginx.py), and pdflatex
+# with bibtex (the BibTeX export is compiled: api/tests/test_exports.py; without TeX Live's
+# recommends, which are gigabytes).
+if [[ $want_test == 1 ]]; then
+  missing=() tex=()
+  [[ -x /usr/bin/chromium ]] || missing+=(chromium)
+  command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  [[ -x /usr/bin/pdflatex ]] || tex+=(texlive-latex-base texlive-binaries)
+  if (( ${#missing[@]} + ${#tex[@]} )); then
+    echo "==> installing Debian's ${missing[*]} ${tex[*]} for the tests"
+    if [[ $(id -u) == 0 ]]; then SUDO=""; else SUDO="sudo"; fi
+    export DEBIAN_FRONTEND=noninteractive
+    $SUDO apt-get update -qq
+    if (( ${#missing[@]} )); then $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null; fi
+    if (( ${#tex[@]} )); then
+      $SUDO apt-get install -y -qq --no-install-recommends "${tex[@]}" >/dev/null
+    fi
+  fi
 fi

@@ -17,6 +17,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from paperfeed.api.models import RateBucket
+from paperfeed.lib.forwarded import client_address
 
 
 @dataclass(frozen=True)
@@ -28,10 +29,7 @@ class Verdict:
 
 
 def client_key(request) -> str:
-    address = request.META.get("REMOTE_ADDR", "")
-    if settings.PAPERFEED["API_TRUSTED_PROXY"]:
-        forwarded = request.META.get("HTTP_X_FORWARDED_FOR", "")
-        address = forwarded.split(",")[0].strip() or address
+    address = client_address(request)
     # Hashed: the table only needs to tell clients apart, not to know who they are.
     return hashlib.sha256(address.encode()).hexdigest()[:32]
 

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from paperfeed.community import comments
 from paperfeed.community.models import Comment, ModerationAction
+from paperfeed.papers import trending
 from paperfeed.papers.models import Paper
 
 Kind = ModerationAction.Kind
@@ -59,6 +60,7 @@ def moderate_paper(actor, paper: Paper, kind: str, reason: str) -> ModerationAct
         Paper.objects.filter(pk=paper.pk).update(**changes)
         for name, value in changes.items():
             setattr(paper, name, value)
+        transaction.on_commit(lambda: trending.rescore([paper.pk]))
         return _log(actor, kind, reason, paper.title, paper=paper)
 
 

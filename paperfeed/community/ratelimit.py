@@ -18,6 +18,7 @@ from django.db.models import F
 from django.http import HttpRequest
 
 from paperfeed.community.models import Throttle
+from paperfeed.lib.forwarded import client_address
 from paperfeed.lib.rates import Rate, window_start
 
 _WORDS = {"votes": "votes", "comments": "comments", "submissions": "submission attempts",
@@ -31,14 +32,8 @@ class Refusal:
 
 
 def client_ip(request: HttpRequest) -> str:
-    """The visitor's address; behind N trusted proxies, the Nth from the right of X-F-F."""
-    proxies = settings.COMMUNITY["PROXY_COUNT"]
-    if proxies:
-        forwarded = [p.strip() for p in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")]
-        forwarded = [p for p in forwarded if p]
-        if len(forwarded) >= proxies:
-            return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "") or "unknown"
+    """The visitor's address: see :func:`paperfeed.lib.forwarded.client_address`."""
+    return client_address(request)
 
 
 def _hit(scope: str, key: str, rate: Rate, now: float) -> int:

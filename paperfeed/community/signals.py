@@ -22,3 +22,10 @@ def ensure_curator_group(sender, using: str = "default", **kwargs) -> None:
     )
     group, _ = Group.objects.using(using).get_or_create(name=CURATOR_GROUP)
     group.permissions.add(permission)
+
+
+def pages_changed(sender, **kwargs) -> None:
+    """A vote, comment or curator's action: cached pages show it after commit."""
+    from paperfeed.papers.pagecache import pages_changed as retire
+
+    retire()

@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 
 from paperfeed.community.models import Vote
+from paperfeed.papers import trending
 from paperfeed.papers.models import Paper
 
 
@@ -34,6 +35,7 @@ def set_vote(user: AbstractBaseUser, paper: Paper, up: bool) -> bool:
                 return False
             delta = -1
         Paper.objects.filter(pk=paper.pk).update(upvotes_local=F("upvotes_local") + delta)
+        transaction.on_commit(lambda: trending.rescore([paper.pk]))
     return True
 
 

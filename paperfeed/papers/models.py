@@ -303,3 +303,38 @@ class PendingAnnouncement(models.Model):
 
     def __str__(self) -> str:
         return f"changes since {self.since:%Y-%m-%d %H:%M:%S} ({self.label})"
+
+
+class TrendingRank(models.Model):
+    """One candidate of the trending page with its score, computed once (papers/trending.py).
+
+    Materialised so the page is an indexed read whatever the corpus size: the candidates
+    of the last PAPERFEED_TRENDING_DAYS, scored at ``TrendingSnapshot.reference``.
+    """
+
+    paper = models.OneToOneField(Paper, primary_key=True, on_delete=models.CASCADE,
+                                 related_name="trending_rank")
+    score = models.FloatField()
+    feed_date = models.DateField()  # copied for the tie-break, so the index covers the order
+
+    class Meta:
+        indexes = [models.Index(F("score").desc(), F("feed_date").desc(), "paper",
+                                name="trending_rank_order_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id}: {self.score:.4f}"
+
+
+class TrendingSnapshot(models.Model):
+    """The one row saying when and for which window ``TrendingRank`` was computed."""
+
+    reference = models.DateTimeField()
+    first_day = models.DateField()
+    last_day = models.DateField()
+    stale = models.BooleanField(default=False)
+    gravity = models.FloatField()
+    days = models.PositiveIntegerField()
+    computed_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"trending at {self.reference:%Y-%m-%d %H:%M} UTC"

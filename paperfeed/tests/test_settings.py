@@ -47,3 +47,35 @@ def test_without_a_configured_key_one_is_generated_once_and_kept_private(tmp_pat
     assert key_file.stat().st_mode & 0o077 == 0
     configured = _settings_in(tmp_path, PAPERFEED_SECRET_KEY="from-env").stdout.strip()
     assert configured == "from-env"
+
+
+def _proxy_settings(tmp_path, **env):
+    code = ("import django; from django.conf import settings; django.setup(); "
+            "print(settings.PROXY_COUNT, getattr(settings, 'SECURE_PROXY_SSL_HEADER', None))")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERFEED_", "DATABASE_URL"))}
+    environ.update(PAPERFEED_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="paperfeed.settings", **env)
+    return subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True, text=True)
+
+
+def test_the_proxy_count_decides_whether_forwarded_proto_is_trusted(tmp_path):
+    assert _proxy_settings(tmp_path, PAPERFEED_HTTPS="true").stdout.split() == ["0", "None"]
+    behind = _proxy_settings(tmp_path, PAPERFEED_HTTPS="true", PAPERFEED_PROXY_COUNT="1")
+    assert behind.stdout.strip() == "1 ('HTTP_X_FORWARDED_PROTO', 'https')"
+    negative = _proxy_settings(tmp_path, PAPERFEED_PROXY_COUNT="-1")
+    assert negative.returncode != 0 and "PAPERFEED_PROXY_COUNT=-1 must be 0 or more" in negative.stderr
+
+
+def test_the_old_api_trusted_proxy_still_means_one_proxy_and_warns(tmp_path):
+    assert _proxy_settings(tmp_path, PAPERFEED_API_TRUSTED_PROXY="true").stdout.startswith("1 ")
+    # The new name wins when both are set.
+    both = _proxy_settings(tmp_path, PAPERFEED_API_TRUSTED_PROXY="true", PAPERFEED_PROXY_COUNT="0")
+    assert both.stdout.startswith("0 ")
+    from paperfeed.checks import deprecated_proxy_setting
+
+    os.environ["PAPERFEED_API_TRUSTED_PROXY"] = "true"
+    try:
+        [warning] = deprecated_proxy_setting()
+    finally:
+        del os.environ["PAPERFEED_API_TRUSTED_PROXY"]
+    assert warning.id == "paperfeed.W001" and "PAPERFEED_PROXY_COUNT" in warning.hint
+    assert deprecated_proxy_setting() == []

@@ -173,8 +173,9 @@ def _rates(**rates):
     """Override some rates (``"2/hour"``); ``PROXY_COUNT=None`` means one proxy in front."""
     from django.conf import settings
 
-    values = {k: 1 if v is None else parse_rate(v) for k, v in rates.items()}
-    return override_settings(COMMUNITY={**settings.COMMUNITY, **values})
+    proxies = {"PROXY_COUNT": 1} if rates.pop("PROXY_COUNT", 0) is None else {}
+    values = {k: parse_rate(v) for k, v in rates.items()}
+    return override_settings(COMMUNITY={**settings.COMMUNITY, **values}, **proxies)
 
 
 class RateLimitTests(CommunityTestCase):

@@ -2,11 +2,10 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.http import Http404, HttpResponsePermanentRedirect
-from django.utils import timezone
 from django.views.generic import DetailView, ListView
 
+from paperfeed.papers import trending as stored
 from paperfeed.papers.models import Paper
-from paperfeed.papers.ranking import trending
 from paperfeed.papers.views.mixins import CategoryFilterMixin, PaperListMixin
 
 
@@ -16,8 +15,10 @@ class TrendingView(CategoryFilterMixin, ListView):
     paginate_by = 50
 
     def get_queryset(self):
-        papers, self.window = trending(self.filter_category(Paper.objects.all()), timezone.now())
-        return papers
+        # Normally the worker keeps the stored ranking fresh; without one (a laptop's
+        # `paperfeed serve`), the first request after twice the interval refreshes it.
+        self.window = stored.current(max_age=2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300))
+        return stored.ranked(self.filter_category(Paper.objects.for_listing()))
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from paperfeed import conf
 from paperfeed.lib.cli_args import non_negative_float
+from paperfeed.papers import trending
 from paperfeed.sources import jobs
 from paperfeed.sources.models import ScheduledJob
 
@@ -47,6 +48,8 @@ class Command(BaseCommand):
                 for result in jobs.run_due():
                     status = "ok" if result.ok else "failed"
                     self.stdout.write(f"{result.name}: {status} — {result.message}")
+                if trending.refresh_if_due():
+                    self.stdout.write("trending: ranking refreshed")
                 close_old_connections()
                 if not loop or stop.wait(interval):
                     break

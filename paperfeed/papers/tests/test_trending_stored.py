@@ -1,0 +1,86 @@
+"""The stored trending ranking (papers/trending.py) equals the formula computed directly."""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+
+import pytest
+import time_machine
+from django.test import override_settings
+
+from paperfeed.papers import trending
+from paperfeed.papers.models import Paper, TrendingRank
+from paperfeed.papers.ranking import trending as ranked_directly
+from paperfeed.papers.tests.factories import paper
+
+pytestmark = pytest.mark.django_db
+NOW = dt.datetime(2026, 11, 23, 12, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture
+def corpus():
+    rng = random.Random(14)
+    for n in range(120):
+        day = NOW.date() - dt.timedelta(days=rng.randrange(0, 20))
+        paper(arxiv_id=f"2611.{n:05d}", title=f"Paper {n}", feed_date=day,
+              published_on=day, upvotes=rng.choice([0, 1, 2, 3, 5, 8, 13, 40, 100]))
+
+
+def _stored_order() -> list[int]:
+    return list(trending.ranked(Paper.objects.for_listing()).values_list("pk", flat=True))
+
+
+def _direct_order(now) -> list[int]:
+    return [p.pk for p in ranked_directly(Paper.objects.all(), now)[0]]
+
+
+def test_the_stored_ranking_is_the_formula_at_the_reference_time(corpus):
+    with time_machine.travel(NOW, tick=False):
+        snap = trending.refresh()
+    assert snap.reference == NOW and not snap.stale
+    assert _stored_order() == _direct_order(NOW)
+    assert 0 < TrendingRank.objects.count() < Paper.objects.count()  # only the 14-day window
+
+
+def test_votes_and_hides_rescore_at_once_and_a_refresh_moves_time_on(corpus):
+    with time_machine.travel(NOW, tick=False):
+        trending.refresh()
+    last = Paper.objects.get(pk=_stored_order()[-1])
+    Paper.objects.filter(pk=last.pk).update(upvotes_local=1_000_000)
+    trending.rescore([last.pk])
+    assert _stored_order()[0] == last.pk
+    assert _stored_order() == _direct_order(NOW)
+    Paper.objects.filter(pk=last.pk).update(status=Paper.Status.HIDDEN)
+    trending.rescore([last.pk])
+    assert last.pk not in _stored_order() and _stored_order() == _direct_order(NOW)
+    later = NOW + dt.timedelta(days=3, hours=5)
+    with time_machine.travel(later, tick=False):
+        assert not trending.refresh_if_due(max_age=4 * 86400)
+        assert trending.refresh_if_due(max_age=300)
+    assert _stored_order() == _direct_order(later) != _direct_order(NOW)
+
+
+def test_a_changed_gravity_setting_forces_a_refresh(corpus):
+    with time_machine.travel(NOW, tick=False):
+        trending.refresh()
+        with override_settings(PAPERFEED={**__import__("django.conf").conf.settings.PAPERFEED,
+                                           "TRENDING_GRAVITY": 0.5}):
+            assert trending.refresh_if_due(max_age=3600)
+            assert _stored_order() == _direct_order(NOW)
+
+
+def test_a_vote_through_the_site_rescoring_after_commit(corpus, django_capture_on_commit_callbacks):
+    from django.contrib.auth import get_user_model
+
+    from paperfeed.community.votes import set_vote
+
+    with time_machine.travel(NOW, tick=False):
+        trending.refresh()
+    bottom = _stored_order()[-1]
+    score = TrendingRank.objects.get(paper_id=bottom).score
+    user = get_user_model().objects.create_user("voter", "v@example.org", "pw-123456789")
+    with django_capture_on_commit_callbacks(execute=True):
+        set_vote(user, Paper.objects.get(pk=bottom), True)
+    assert TrendingRank.objects.get(paper_id=bottom).score > score
+    assert _stored_order() == _direct_order(NOW)
