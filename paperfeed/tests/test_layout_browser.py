@@ -99,7 +99,7 @@ def test_on_a_phone_search_and_subscribe_open_from_icons(site, browser, javascri
     page = context.new_page()
     page.goto(site.url + "/papers/trending")
     assert not page.locator("#header-q").is_visible()
-    page.get_by_role("link", name="Search").click()
+    page.get_by_role("link", name="Search", exact=True).click()
     box = page.locator("#header-q")
     box.wait_for(state="visible")
     assert page.locator(".header-search").bounding_box()["y"] >= 50  # opens under the header
