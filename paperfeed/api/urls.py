@@ -36,12 +36,13 @@ urlpatterns = [
     path("api/", docs.docs),
     # Any other address under /api/ (even one with a newline) gets a JSON 404.
     re_path(r"^api/(?P<rest>[\s\S]*)$", v1.not_found, name="not-found"),
-    # Exports of one paper, before papers' catch-all /papers/<id>
-    re_path(r"^papers/(?P<paper_id>.+)\.bib$", exports.paper_export, {"fmt": "bibtex"},
+    # Exports of one paper, before papers' catch-all /papers/<id>; [\s\S]: an id with a
+    # newline is still this route's (a JSON 404), not the site's HTML one.
+    re_path(r"^papers/(?P<paper_id>[\s\S]+)\.bib$", exports.paper_export, {"fmt": "bibtex"},
             name="paper-bibtex"),
-    re_path(r"^papers/(?P<paper_id>.+)\.ris$", exports.paper_export, {"fmt": "ris"},
+    re_path(r"^papers/(?P<paper_id>[\s\S]+)\.ris$", exports.paper_export, {"fmt": "ris"},
             name="paper-ris"),
-    re_path(r"^papers/(?P<paper_id>.+)\.md$", hf.paper_markdown, name="paper-markdown"),
+    re_path(r"^papers/(?P<paper_id>[\s\S]+)\.md$", hf.paper_markdown, name="paper-markdown"),
     # Feeds
     path("feeds/daily.rss", _feed(feeds.DailyFeed()), name="feed-daily-rss"),
     path("feeds/daily.atom", _feed(feeds.DailyAtomFeed()), name="feed-daily-atom"),
