@@ -8,6 +8,7 @@ from django.db import transaction
 
 from paperfeed.community import comments
 from paperfeed.community.models import Comment, ModerationAction
+from paperfeed.papers import changelog
 from paperfeed.papers.models import Paper
 
 Kind = ModerationAction.Kind
@@ -57,6 +58,7 @@ def moderate_paper(actor, paper: Paper, kind: str, reason: str) -> ModerationAct
         raise NotAllowed("The paper is already in that state.")
     with transaction.atomic():
         Paper.objects.filter(pk=paper.pk).update(**changes)
+        changelog.record([paper.pk])
         for name, value in changes.items():
             setattr(paper, name, value)
         return _log(actor, kind, reason, paper.title, paper=paper)
