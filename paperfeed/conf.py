@@ -148,6 +148,9 @@ SEARCH_SETTINGS: tuple[Setting, ...] = (
     Setting("PAPERFEED_SEARCH_FOLLOW_INTERVAL", _float, "2",
             "Seconds between the follower's polls of the change log when it hears no "
             "notification (PostgreSQL notifies at once; SQLite relies on polling)."),
+    Setting("PAPERFEED_SEARCH_FOLLOW_BATCH", _int, "20000",
+            "Papers the follower applies per commit of the indexes (and per write of its "
+            "position): larger is faster to catch up, smaller replays less after a kill."),
     Setting("PAPERFEED_SEARCH_HOST_NAME", _str, None,
             "This host's name in `paperfeed index status`. Default: the machine's host "
             "name and the index folder."),

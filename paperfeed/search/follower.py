@@ -49,8 +49,6 @@ from paperfeed.search.models import SearchHost
 log = logging.getLogger("paperfeed.search")
 
 STATE_FILE = "follower.json"
-# Papers per apply (one keyword commit, one vector segment, one position write).
-APPLY_PAPERS = 20_000
 ENTRIES_PER_READ = 500
 PRUNE_EVERY = 60.0  # seconds, per process
 REPORT_IDLE_EVERY = 30.0
@@ -188,12 +186,14 @@ class Follower:
 
 
 def _groups(entries: list[changelog.Entry]) -> Iterator[list[changelog.Entry]]:
+    """Entries in groups of about PAPERFEED_SEARCH_FOLLOW_BATCH papers (whole entries)."""
+    most = max(1, value("PAPERFEED_SEARCH_FOLLOW_BATCH"))
     group: list[changelog.Entry] = []
     size = 0
     for entry in entries:
         group.append(entry)
         size += len(entry.paper_ids)
-        if size >= APPLY_PAPERS:
+        if size >= most:
             yield group
             group, size = [], 0
     if group:
