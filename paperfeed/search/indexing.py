@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
 from paperfeed.papers import changelog
 from paperfeed.papers.bulk import values_in
@@ -123,6 +124,53 @@ def pending_embeddings(model: str):
     return Paper.objects.visible().exclude(pk__in=done).order_by("pk")
 
 
+# The first key of the embedding workers' advisory locks (the second is the paper id).
+_EMBED_LOCKS = 0x70660001
+
+
+@contextmanager
+def _claimed(model: str, size: int) -> Iterator[list]:
+    """Up to ``size`` pending papers no other embedding worker holds, held until the end.
+
+    Workers on several hosts split the work through PostgreSQL advisory locks, one per
+    paper, rather than ``SELECT … FOR UPDATE SKIP LOCKED``: locking rows would give the
+    worker's transaction an id for the whole time the model runs, and the change log's
+    readers wait for every such transaction (papers/changelog.py). A paper is checked
+    again once locked, because another worker may have finished it just before.
+    """
+    pending = pending_embeddings(model).only("id", "title", "abstract")
+    if connection.vendor != "postgresql":  # one writer: nothing to split
+        yield list(pending[:size])
+        return
+    claimed: list = []
+    last = 0
+    try:
+        with connection.cursor() as cursor:
+            while len(claimed) < size and (page := list(pending.filter(pk__gt=last)[:size * 4])):
+                last = page[-1].pk
+                for paper in page:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)",
+                                   [_EMBED_LOCKS, paper.pk])
+                    if cursor.fetchone()[0]:
+                        claimed.append(paper)
+                        if len(claimed) == size:
+                            break
+                finished = set(PaperEmbedding.objects.for_model(model).filter(
+                    pk__in=[p.pk for p in claimed]).values_list("pk", flat=True))
+                if finished:
+                    _unlock([p.pk for p in claimed if p.pk in finished])
+                    claimed = [p for p in claimed if p.pk not in finished]
+        yield claimed
+    finally:
+        _unlock([p.pk for p in claimed])
+
+
+def _unlock(paper_ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        for pk in paper_ids:
+            cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [_EMBED_LOCKS, pk])
+
+
 def embed_pending(engine: Engine, *, batch_size: int = 64, limit: int | None = None,
                   progress: Callable[[int], None] | None = None) -> int:
     """Embed papers that lack a vector, commit each batch, add it to the vector index."""
@@ -131,19 +179,20 @@ def embed_pending(engine: Engine, *, batch_size: int = 64, limit: int | None = N
     done = 0
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
-        papers = list(pending_embeddings(engine.model_name).only("id", "title", "abstract")[:size])
-        if not papers:
-            break
-        texts = [embeddings.paper_text(p.title, p.abstract) for p in papers]
-        vectors = embeddings.embed(texts, engine.model_name)
-        rows = [PaperEmbedding(paper_id=p.pk, model=engine.model_name,
-                               text_hash=embeddings.text_hash(t), vector=PaperEmbedding.pack(v))
-                for p, t, v in zip(papers, texts, vectors, strict=True)]
-        with transaction.atomic():
-            PaperEmbedding.objects.filter(pk__in=[p.pk for p in papers]).delete()
-            PaperEmbedding.objects.bulk_create(rows)
-            # Every host's follower adds the new vectors to its own index.
-            changelog.record([p.pk for p in papers])
+        with _claimed(engine.model_name, size) as papers:
+            if not papers:
+                break
+            texts = [embeddings.paper_text(p.title, p.abstract) for p in papers]
+            vectors = embeddings.embed(texts, engine.model_name)
+            rows = [PaperEmbedding(paper_id=p.pk, model=engine.model_name,
+                                   text_hash=embeddings.text_hash(t),
+                                   vector=PaperEmbedding.pack(v))
+                    for p, t, v in zip(papers, texts, vectors, strict=True)]
+            with transaction.atomic():
+                PaperEmbedding.objects.filter(pk__in=[p.pk for p in papers]).delete()
+                PaperEmbedding.objects.bulk_create(rows)
+                # Every host's follower adds the new vectors to its own index.
+                changelog.record([p.pk for p in papers])
         follower.catch_up_here(engine, wait=False)
         done += len(papers)
         if progress is not None:

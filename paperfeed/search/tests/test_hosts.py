@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -25,6 +26,7 @@ from paperfeed.papers.records import PaperRecord
 from paperfeed.search.follower import hosts_lag
 from paperfeed.search.indexing import embed_pending
 from paperfeed.search.keyword import KeywordIndex
+from paperfeed.search.models import PaperEmbedding
 from paperfeed.search.query import parse_query
 from paperfeed.search.service import embed_texts, get_engine
 from paperfeed.search.vectors import VectorIndex
@@ -154,3 +156,23 @@ def test_two_hosts_share_only_the_database(tmp_path):
         assert lags["b"].behind == 0 and lags["c"].behind == 0
     finally:
         b.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_embedding_workers_on_two_hosts_split_the_work(tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("workers on several hosts share PostgreSQL; SQLite has one writer")
+    apply_records([_paper(f"2503.{n:05d}", f"Paper number {n} on topic {n % 7}",
+                          f"An abstract about subject {n}.") for n in range(160)])
+    hosts = [Host(tmp_path, "a"), Host(tmp_path, "b")]
+    workers = [subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "embed", "--batch", "4"],
+                                env=host.env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                text=True) for host in hosts]
+    counts = []
+    for worker in workers:
+        out, _ = worker.communicate(timeout=300)
+        assert worker.returncode == 0
+        counts.append(int(re.search(r"Embedded (\d+) papers", out)[1]))
+    assert sum(counts) == 160, counts  # each paper once
+    assert all(counts), counts  # both took part
+    assert PaperEmbedding.objects.count() == 160
