@@ -23,7 +23,10 @@ index (~0.8 GB read and written per batch at a million papers). Instead:
   its result in under the writer lock, so writers are never blocked for its duration.
 
 A crash leaves either the old manifest or the new one; files that no manifest names are
-removed by the next writer. Whatever was not yet in the manifest is re-applied from the
+removed by the next compaction or rebuild (only they may: a compaction's new files are
+unlisted until it swaps them in, and both hold ``compact.lock``). A reader that finds a
+listed file gone (a compaction removed it after the reader read the manifest) reads the
+manifest again. Whatever was not yet in the manifest is re-applied from the
 change log, because the follower moves its position only after ``update`` returns.
 """
 
@@ -33,6 +36,7 @@ import fcntl
 import json
 import os
 import threading
+import time
 import uuid
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -108,6 +112,16 @@ class VectorIndex:
     # -- reading ------------------------------------------------------------------------
 
     def _refresh(self) -> None:
+        for _ in range(20):
+            try:
+                return self._load()
+            except (FileNotFoundError, RuntimeError, ValueError):
+                # A writer replaced the manifest and removed files the one we read names
+                # (after a compaction): read the new manifest.
+                time.sleep(0.01)
+        self._load()
+
+    def _load(self) -> None:
         stamp = self._file_stamp()
         if stamp == self._stamp:
             return
@@ -207,14 +221,18 @@ class VectorIndex:
     # -- writing ------------------------------------------------------------------------
 
     @contextmanager
-    def _writing(self) -> Iterator[dict]:
+    def _writing(self, *, collect: bool = False) -> Iterator[dict]:
+        """The manifest to change, under the writer lock; ``collect``: remove files it no
+        longer names (only with ``compact.lock`` held: a compaction's new files are
+        unlisted until it swaps them in)."""
         self.directory.mkdir(parents=True, exist_ok=True)
         with open(self.directory / "vectors.lock", "w") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             manifest = self._read_manifest()
             yield manifest
             self._write_manifest(manifest)
-            self._remove_unlisted(manifest)
+            if collect:
+                self._remove_unlisted(manifest)
 
     def update(self, ids: Iterable[int], vectors: np.ndarray, remove: Iterable[int] = ()) -> None:
         """Add or replace ``ids`` with ``vectors`` and drop ``remove``: one new segment.
@@ -261,14 +279,18 @@ class VectorIndex:
                 index.add(np.asarray(ids, dtype=np.uint64), vectors)
         if index is None:
             index = self._new()
-        with self._writing() as manifest:
-            gen = manifest["next"]
-            manifest["next"] = gen + 1
-            file = f"base-{gen}.usearch"
-            _save_index(index, self.directory / file)
-            manifest["base"] = {"gen": gen, "file": file}
-            manifest["base_size"] = len(index)
-            manifest["segments"] = []
+        self.directory.mkdir(parents=True, exist_ok=True)
+        # compact.lock first, as compact() takes them: no compaction's output is unlisted.
+        with open(self.directory / "compact.lock", "w") as compacting:
+            fcntl.flock(compacting, fcntl.LOCK_EX)
+            with self._writing(collect=True) as manifest:
+                gen = manifest["next"]
+                manifest["next"] = gen + 1
+                file = f"base-{gen}.usearch"
+                _save_index(index, self.directory / file)
+                manifest["base"] = {"gen": gen, "file": file}
+                manifest["base_size"] = len(index)
+                manifest["segments"] = []
         return len(index)
 
     def _remove_unlisted(self, manifest: dict) -> None:
@@ -296,7 +318,7 @@ class VectorIndex:
                 return False
             into_base, run = plan
             merged = self._merge(snapshot, run, into_base)
-            with self._writing() as manifest:
+            with self._writing(collect=True) as manifest:
                 gens = {seg["gen"] for seg in run}
                 manifest["segments"] = [s for s in manifest["segments"] if s["gen"] not in gens]
                 if into_base:
