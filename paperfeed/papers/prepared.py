@@ -24,7 +24,7 @@ from typing import NamedTuple
 from django.db import connection, transaction
 from django.utils import timezone
 
-from paperfeed.papers import merge
+from paperfeed.papers import changelog, merge
 from paperfeed.papers.announcing import announce
 from paperfeed.papers.bulk import (
     NewPaper,
@@ -172,6 +172,7 @@ def _write_new(items: list[Prepared], now: dt.datetime) -> None:
         pks = _copy_new(items, now)
     else:
         pks = _insert_new(items, now)
+    changelog.record(pks)  # in this transaction, one row for the batch
     # After commit: listeners (search indexing, ...) must only see committed rows.
     transaction.on_commit(lambda: announce(sorted(pks)))
 

@@ -27,6 +27,7 @@ from paperfeed.lib.benchmarks import DOC, peak_rss_mb, write_section
 from paperfeed.search.vectors import EXPANSION_SEARCH
 
 NAME = "search"
+MORE = ("paperfeed.search.benchfollow",)  # `bench follow`
 HELP = "Search latency (1-3 word queries per mode), build time, index size and RSS at N papers."
 MODES = ("bm25", "hybrid", "dense")
 

@@ -1,9 +1,12 @@
-"""Keeping the indexes in step with the database: incremental updates, embeddings, rebuilds.
+"""Keeping the indexes in step with the database: applying changes, embeddings, rebuilds.
 
-* ``papers_changed`` (sent after commit) updates the keyword index at once for just those
-  papers, and drops embeddings whose text changed so the embedding worker redoes them.
+* ``index_papers`` brings given papers up to date in both local indexes; the follower
+  (``follower.py``) calls it for each entry of the core's change log.
+* ``papers_changed`` (sent after commit) drops embeddings whose text changed, so the
+  embedding worker redoes them.
 * ``paperfeed embed`` (the background worker) embeds papers that have no embedding yet,
-  oldest first, in batches it commits one by one: stopping and starting again resumes.
+  oldest first, in batches it commits one by one (each with a change-log entry):
+  stopping and starting again resumes.
 * ``paperfeed reindex`` rebuilds both indexes from the database (no model needed: the
   vectors are read back from ``PaperEmbedding``).
 """
@@ -11,13 +14,13 @@
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable, Iterable, Iterator
-from itertools import islice
+from contextlib import contextmanager
 
 import numpy as np
-from django.db import transaction
+from django.db import connection, transaction
 
+from paperfeed.papers import changelog
 from paperfeed.papers.bulk import values_in
 from paperfeed.papers.models import Paper
 from paperfeed.search import embeddings
@@ -56,62 +59,49 @@ def _docs(papers: Iterable) -> Iterator[KeywordDoc]:
         yield _keyword_doc(paper, categories.get(paper.id, []))
 
 
-def index_papers(engine: Engine, paper_ids: list[int]) -> int:
-    """Bring these papers up to date in the keyword index (hidden ones leave it)."""
-    # Named rows, not instances: a bulk import sends thousands of ids at once.
-    papers = Paper.objects.filter(pk__in=paper_ids).values_list(*_FIELDS, named=True)
-    visible = [p for p in papers if p.status == Paper.Status.VISIBLE]
-    gone = sorted(set(paper_ids) - {p.id for p in visible})
+def index_papers(engine: Engine, paper_ids: list[int], *, page: int = 5000) -> int:
+    """Make both indexes show these papers as the database has them now (idempotent).
+
+    Visible papers are (re)written to the keyword index, and their stored vector to the
+    vector index; hidden, withdrawn or deleted papers leave both, and so does the vector
+    of a paper whose embedding was dropped (its text changed). Reading the current rows
+    is what makes replaying a change-log entry harmless. Returns the papers indexed.
+    """
+    ids = sorted(set(paper_ids))
+    visible, gone = [], []
+    for start in range(0, len(ids), page):
+        chunk = ids[start:start + page]
+        rows = Paper.objects.filter(pk__in=chunk).values_list(*_FIELDS, named=True)
+        shown = [p for p in rows if p.status == Paper.Status.VISIBLE]
+        visible += shown
+        gone += sorted(set(chunk) - {p.id for p in shown})
     count = engine.keyword.upsert(_docs(visible), delete_ids=gone)
-    if gone:
-        engine.vectors.remove(gone)
-    _drop_stale_embeddings(visible, engine.model_name)
+    stored = dict(values_in(PaperEmbedding, "paper_id, vector", "paper_id",
+                            [p.id for p in visible], "model = %s AND ", [engine.model_name]))
+    keys = sorted(stored)
+    vectors = (np.vstack([PaperEmbedding.unpack(stored[k]) for k in keys]) if keys
+               else np.zeros((0, engine.vectors.ndim), np.float32))
+    unembedded = [p.id for p in visible if p.id not in stored]
+    engine.vectors.update(keys, vectors, remove=gone + unembedded)
     return count
 
 
-def index_changed_since(engine: Engine, since, *, page: int = 5000,
-                        progress: Callable[[int, int], None] | None = None) -> int:
-    """Catch the keyword index up on every paper changed since ``since``, in one pass.
-
-    After a deferred bulk import: papers are read in pages by primary key and go to one
-    writer with one commit at the end (a commit per page would merge segments over and
-    over). If this is killed, the import's pending announcement is still stored and the
-    next catch-up starts over.
-    """
-    changed = Paper.objects.filter(updated_at__gte=since)
-    total = changed.count()
-    gone = list(changed.exclude(status=Paper.Status.VISIBLE).values_list("pk", flat=True))
-    if gone:
-        engine.vectors.remove(gone)
-
-    def docs() -> Iterator[KeywordDoc]:
-        last, done = 0, 0
-        while rows := list(changed.filter(pk__gt=last).order_by("pk")
-                           .values_list(*_FIELDS, named=True)[:page]):
-            last = rows[-1].id
-            visible = [p for p in rows if p.status == Paper.Status.VISIBLE]
-            _drop_stale_embeddings(visible, engine.model_name)
-            yield from _docs(visible)
-            done += len(rows)
-            if progress is not None:
-                progress(done, total)
-
-    # A commit per CATCH_UP_COMMIT_EVERY papers: the writer queues every replaced
-    # paper's delete until it commits (~1 KB each: a million of them took 1.7 GB).
-    threads = max(1, min(4, os.cpu_count() or 1))
-    pending, done = docs(), 0
-    while count := engine.keyword.upsert(islice(pending, CATCH_UP_COMMIT_EVERY),
-                                         delete_ids=gone, threads=threads,
-                                         heap=threads * 64_000_000):
-        done += count
-        gone = []
-    return done
+def drop_stale_embeddings(paper_ids: list[int], model: str) -> list[int]:
+    """Drop the embeddings of these papers whose text changed since (logged for followers)."""
+    papers = Paper.objects.filter(pk__in=paper_ids, search_embedding__isnull=False).values_list(
+        "id", "title", "abstract", named=True)
+    return _drop_stale_embeddings(list(papers), model)
 
 
-CATCH_UP_COMMIT_EVERY = 100_000
+def drop_stale_embeddings_since(since, model: str, page: int = 5000) -> int:
+    """``drop_stale_embeddings`` for every embedded paper changed since ``since``."""
+    ids = list(PaperEmbedding.objects.filter(paper__updated_at__gte=since)
+               .values_list("paper_id", flat=True))
+    return sum(len(drop_stale_embeddings(ids[i:i + page], model))
+               for i in range(0, len(ids), page))
 
 
-def _drop_stale_embeddings(papers: list, model: str) -> None:
+def _drop_stale_embeddings(papers: list, model: str) -> list[int]:
     """Drop embeddings of another model or of an older text (only embedded papers are hashed)."""
     by_id = {p.id: p for p in papers}
     stale = []
@@ -122,7 +112,10 @@ def _drop_stale_embeddings(papers: list, model: str) -> None:
         if embedded_with != model or embeddings.text_hash(text) != digest:
             stale.append(pid)
     if stale:
-        PaperEmbedding.objects.filter(pk__in=stale).delete()
+        with transaction.atomic():
+            PaperEmbedding.objects.filter(pk__in=stale).delete()
+            changelog.record(stale)
+    return stale
 
 
 def pending_embeddings(model: str):
@@ -131,24 +124,76 @@ def pending_embeddings(model: str):
     return Paper.objects.visible().exclude(pk__in=done).order_by("pk")
 
 
+# The first key of the embedding workers' advisory locks (the second is the paper id).
+_EMBED_LOCKS = 0x70660001
+
+
+@contextmanager
+def _claimed(model: str, size: int) -> Iterator[list]:
+    """Up to ``size`` pending papers no other embedding worker holds, held until the end.
+
+    Workers on several hosts split the work through PostgreSQL advisory locks, one per
+    paper, rather than ``SELECT … FOR UPDATE SKIP LOCKED``: locking rows would give the
+    worker's transaction an id for the whole time the model runs, and the change log's
+    readers wait for every such transaction (papers/changelog.py). A paper is checked
+    again once locked, because another worker may have finished it just before.
+    """
+    pending = pending_embeddings(model).only("id", "title", "abstract")
+    if connection.vendor != "postgresql":  # one writer: nothing to split
+        yield list(pending[:size])
+        return
+    claimed: list = []
+    last = 0
+    try:
+        with connection.cursor() as cursor:
+            while len(claimed) < size and (page := list(pending.filter(pk__gt=last)[:size * 4])):
+                last = page[-1].pk
+                for paper in page:
+                    cursor.execute("SELECT pg_try_advisory_lock(%s::int, %s::int)",
+                                   [_EMBED_LOCKS, paper.pk])
+                    if cursor.fetchone()[0]:
+                        claimed.append(paper)
+                        if len(claimed) == size:
+                            break
+                finished = set(PaperEmbedding.objects.for_model(model).filter(
+                    pk__in=[p.pk for p in claimed]).values_list("pk", flat=True))
+                if finished:
+                    _unlock([p.pk for p in claimed if p.pk in finished])
+                    claimed = [p for p in claimed if p.pk not in finished]
+        yield claimed
+    finally:
+        _unlock([p.pk for p in claimed])
+
+
+def _unlock(paper_ids: list[int]) -> None:
+    with connection.cursor() as cursor:
+        for pk in paper_ids:
+            cursor.execute("SELECT pg_advisory_unlock(%s::int, %s::int)", [_EMBED_LOCKS, pk])
+
+
 def embed_pending(engine: Engine, *, batch_size: int = 64, limit: int | None = None,
                   progress: Callable[[int], None] | None = None) -> int:
     """Embed papers that lack a vector, commit each batch, add it to the vector index."""
+    from paperfeed.search import follower
+
     done = 0
     while limit is None or done < limit:
         size = batch_size if limit is None else min(batch_size, limit - done)
-        papers = list(pending_embeddings(engine.model_name).only("id", "title", "abstract")[:size])
-        if not papers:
-            break
-        texts = [embeddings.paper_text(p.title, p.abstract) for p in papers]
-        vectors = embeddings.embed(texts, engine.model_name)
-        rows = [PaperEmbedding(paper_id=p.pk, model=engine.model_name,
-                               text_hash=embeddings.text_hash(t), vector=PaperEmbedding.pack(v))
-                for p, t, v in zip(papers, texts, vectors, strict=True)]
-        with transaction.atomic():
-            PaperEmbedding.objects.filter(pk__in=[p.pk for p in papers]).delete()
-            PaperEmbedding.objects.bulk_create(rows)
-        engine.vectors.add([p.pk for p in papers], vectors)
+        with _claimed(engine.model_name, size) as papers:
+            if not papers:
+                break
+            texts = [embeddings.paper_text(p.title, p.abstract) for p in papers]
+            vectors = embeddings.embed(texts, engine.model_name)
+            rows = [PaperEmbedding(paper_id=p.pk, model=engine.model_name,
+                                   text_hash=embeddings.text_hash(t),
+                                   vector=PaperEmbedding.pack(v))
+                    for p, t, v in zip(papers, texts, vectors, strict=True)]
+            with transaction.atomic():
+                PaperEmbedding.objects.filter(pk__in=[p.pk for p in papers]).delete()
+                PaperEmbedding.objects.bulk_create(rows)
+                # Every host's follower adds the new vectors to its own index.
+                changelog.record([p.pk for p in papers])
+        follower.catch_up_here(engine, wait=False)
         done += len(papers)
         if progress is not None:
             progress(len(papers))

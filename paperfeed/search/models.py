@@ -49,3 +49,23 @@ class SearchPaper(Paper):
     @property
     def abstract_snippet(self) -> str:
         return self.highlighted_snippet if self.highlighted_snippet is not None else super().abstract_snippet
+
+
+class SearchHost(models.Model):
+    """A host whose follower applies the change log to its own search indexes.
+
+    Each follower reports here after applying entries (and now and then while idle), so
+    ``paperfeed index status`` can show every host's lag and the log is pruned only
+    below the slowest host that reported recently.
+    """
+
+    host_id = models.CharField(max_length=36, primary_key=True)
+    name = models.CharField(max_length=300)
+    # Its position in the change log (papers.changelog.Position).
+    txid = models.BigIntegerField(default=0)
+    change_id = models.BigIntegerField(default=0)
+    bootstrapped_at = models.DateTimeField(null=True)
+    seen_at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return self.name

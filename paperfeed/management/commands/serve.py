@@ -39,6 +39,9 @@ class Command(BaseCommand):
                             help="don't compute embeddings for a freshly loaded demo corpus "
                                  "in a background process (semantic search and related "
                                  "papers then wait for `paperfeed embed`)")
+        parser.add_argument("--no-follow", action="store_true",
+                            help="don't start this host's search follower beside the server "
+                                 "(run `paperfeed index follow --loop` as a service instead)")
         parser.add_argument("--dev", action="store_true",
                             help="use Django's auto-reloading development server instead")
 
@@ -50,7 +53,7 @@ class Command(BaseCommand):
         return super().execute(*args, **options)
 
     def handle(self, *args, host: str, port: int, server: str, workers: int, threads: int,
-               no_demo: bool, no_embed: bool, dev: bool, **options):
+               no_demo: bool, no_embed: bool, no_follow: bool, dev: bool, **options):
         workers = servers.cores() if workers is None else workers
         if workers < 1 or threads < 1:
             raise CommandError(f"--workers and --threads must be at least 1 (got {workers}, {threads})")
@@ -63,6 +66,8 @@ class Command(BaseCommand):
             self.stdout.write(f"Loaded the demo corpus: {stats.summary()}")
             if not no_embed:
                 children.append(self._start_embedding())
+        if not no_follow and not dev:
+            children.append(self._start_following())
         try:
             self._serve(host, port, server, workers, threads, dev)
         finally:
@@ -84,6 +89,18 @@ class Command(BaseCommand):
                           "(once; semantic search works when it ends).")
         self.stdout.flush()
         return subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "embed"])
+
+    def _start_following(self) -> subprocess.Popen:
+        """``paperfeed index follow --loop``: this host's search indexes follow the change
+        log (papers ingested, hidden or embedded by any host) while the site runs.
+
+        A child process, not a thread of this one: gunicorn forks its workers from here,
+        and a fork taken while a thread holds a lock (the index writer's, logging's) can
+        leave a worker hung. The follower's position is on disk and applying is
+        idempotent, so stopping it anywhere loses nothing (search/follower.py).
+        """
+        return subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "index", "follow",
+                                 "--loop"])
 
     def _serve(self, host: str, port: int, server: str, workers: int, threads: int,
                dev: bool) -> None:

@@ -18,3 +18,12 @@ def test_streamed_exact_top_k_equals_a_full_sort():
     expected = ids[np.argsort(-(queries @ vectors.T), axis=1)[:, :20]]
     assert found.shape == (7, 20)
     assert (found == expected).all()
+
+
+def test_bench_follow_adds_the_same_batch_both_ways_and_the_reader_sees_it(tmp_path):
+    from paperfeed.search.benchfollow import _markdown, bench_vectors
+
+    measured = bench_vectors(2000, 50, tmp_path)
+    assert measured["before_s"] > 0 and measured["after_s"] > 0
+    assert "before: load the whole file" in _markdown({"vectors": measured})
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["base-2000.usearch", "tmp"]

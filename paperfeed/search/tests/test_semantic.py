@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pytest
 from django.core.management import call_command
@@ -97,7 +99,7 @@ def test_related_papers_uses_embeddings_then_keywords(small_corpus):
 
 def test_reindex_restores_vectors_from_the_database_without_the_model(small_corpus, search_dir):
     embed_pending(get_engine())
-    (search_dir / "vectors" / "vectors.usearch").unlink()
+    shutil.rmtree(search_dir / "vectors")
     call_command("reindex", stdout=open("/dev/null", "w"), stderr=open("/dev/null", "w"))
     assert len(get_engine().vectors) == 5
 

@@ -6,7 +6,7 @@ from tqdm import tqdm
 
 from paperfeed.papers.announcing import announce_pending
 from paperfeed.papers.models import PendingAnnouncement
-from paperfeed.search.indexing import rebuild
+from paperfeed.search.follower import follower_for
 from paperfeed.search.service import get_engine
 
 
@@ -38,7 +38,11 @@ class Command(BaseCommand):
                               else "Nothing was pending.")
             return
         started = timezone.now()
-        keywords, vectors = rebuild(get_engine(), progress=progress)
+        # As a follower's bootstrap: the log position is noted first, and what changed
+        # during the rebuild is applied after it.
+        follower = follower_for(get_engine())
+        follower.catch_up(rebuild=True, progress=progress)
+        keywords, vectors = follower.last_bootstrap
         # A full rebuild covers every change made before it began.
         PendingAnnouncement.objects.filter(since__lte=started).delete()
         for bar in bars.values():
