@@ -128,6 +128,7 @@ class DatabaseCollector:
         except Exception:  # reported by /readyz; the other metrics still matter
             log.exception("metrics: the keyword index could not be read")
         yield lag
+        yield from _follower_lag()
         newest = Paper.objects.aggregate(t=Max("updated_at"), n=Count("pk", filter=Q(pk__gt=0)))
         changed = GaugeMetricFamily("paperfeed_papers_last_change_timestamp_seconds",
                                     "When a paper last changed (ingest, vote, curator)")
@@ -176,3 +177,21 @@ class MetricsMiddleware:
             log.debug("%s %s %s %d %.1fms", client_address(request), request.method,
                       request.get_full_path()[:300], response.status_code, elapsed * 1000)
         return response
+
+
+def _follower_lag():
+    """Each search host's follower (search/follower.py), as it last reported: entries of
+    the change log it has not applied, and the age of the oldest of them."""
+    from paperfeed.search.follower import hosts_lag
+
+    behind = GaugeMetricFamily("paperfeed_search_follower_behind_entries",
+                               "Change-log entries a host's search follower has not applied",
+                               labels=["host"])
+    seconds = GaugeMetricFamily("paperfeed_search_follower_lag_seconds",
+                                "Age of the oldest change-log entry a host has not applied",
+                                labels=["host"])
+    for host in hosts_lag():
+        behind.add_metric([host.name], host.behind)
+        seconds.add_metric([host.name], host.lag_seconds)
+    yield behind
+    yield seconds

@@ -75,6 +75,18 @@ def test_metrics_count_routes_cache_outcomes_jobs_digests_and_index_lag(client, 
     assert _sample(text, "paperfeed_search_index_lag_papers") == 1
 
 
+def test_metrics_show_each_search_hosts_follower_lag(client):
+    from django.utils import timezone
+
+    from paperfeed.search.models import SearchHost
+
+    SearchHost.objects.create(host_id="b", name="web-2", seen_at=timezone.now())
+    paper(title="Not followed yet", feed_date=dt.date(2026, 11, 20))  # a change-log entry
+    text = client.get("/metrics").content.decode()
+    assert _sample(text, "paperfeed_search_follower_behind_entries", host="web-2") >= 1
+    assert _sample(text, "paperfeed_search_follower_lag_seconds", host="web-2") >= 0
+
+
 def _sample(text: str, name: str, **labels) -> float:
     from prometheus_client.parser import text_string_to_metric_families
 
