@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from paperfeed.papers import changelog
 from paperfeed.papers.merge import apply_records
-from paperfeed.papers.models import Paper
+from paperfeed.papers.models import ChangeLogHorizon, Paper, PaperChange
 from paperfeed.papers.records import PaperRecord
 from paperfeed.search.engine import Engine
 from paperfeed.search.follower import Follower, hosts_lag, prune_log
@@ -24,6 +24,15 @@ from paperfeed.search.models import PaperEmbedding, SearchHost
 from paperfeed.search.query import parse_query
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _only_this_tests_hosts():
+    # Processes started by earlier tests (PostgreSQL) committed their hosts' reports and
+    # log entries; pruning would rightly wait for those hosts. Removed inside this test's
+    # transaction only.
+    for model in (SearchHost, PaperChange, ChangeLogHorizon):
+        model.objects.all().delete()
 MODEL = "test-model"
 rng = np.random.default_rng(7)
 
