@@ -89,6 +89,21 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("DATABASE_URL", _str, None,
             "Database to use instead of SQLite in the data directory, e.g. "
             "`postgres://user:pass@host:5432/paperfeed`."),
+    Setting("DATABASE_REPLICA_URLS", _list, None,
+            "Comma-separated PostgreSQL streaming replicas of `DATABASE_URL`. Web requests "
+            "(GET and HEAD) read from a reachable replica; writes, migrations, workers and "
+            "CLI commands use the primary (docs/deploy.md, \"Read replicas\")."),
+    Setting("PAPERFEED_REPLICA_PIN_SECONDS", _seconds, "6",
+            "After a visitor's request writes (a vote, a comment, a sign-in...), that "
+            "visitor reads from the primary for this long (a signed cookie), so they see "
+            "their own change. Keep it at least `PAPERFEED_REPLICA_MAX_LAG` + 1: then no "
+            "replica they read from afterwards can be older than their change (`paperfeed "
+            "check` warns otherwise)."),
+    Setting("PAPERFEED_REPLICA_MAX_LAG", _seconds, "5",
+            "A replica whose replay is more than this many seconds behind is left out until "
+            "it catches up (checked at most once a second per process); the bound on how "
+            "stale a page read from a replica can be. 0: lag is not checked, only "
+            "reachability."),
     Setting("PAPERFEED_SECRET_KEY", _str, None,
             "Django secret key. If unset, one is generated once and kept in "
             "`<data dir>/secret_key` (mode 0600).", secret=True),

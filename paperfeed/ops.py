@@ -24,6 +24,8 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 
+from paperfeed import replicas
+
 log = logging.getLogger("paperfeed.access")
 
 REQUESTS = Counter("paperfeed_http_requests_total", "HTTP requests answered, by route and status",
@@ -65,7 +67,8 @@ CHECKS = {"database": _check_database, "cache": _check_cache, "search": _check_s
 
 def readyz(request: HttpRequest) -> JsonResponse:
     """200 when the database, the cache and the search index all answer; else 503 naming
-    what failed and why (for load balancers' readiness checks)."""
+    what failed and why (for load balancers' readiness checks). Read replicas, if any,
+    are reported (usable, lag) but do not count: reads fall back to the primary."""
     results, ready = {}, True
     for name, check in CHECKS.items():
         try:
@@ -75,7 +78,11 @@ def readyz(request: HttpRequest) -> JsonResponse:
             ready = False
             results[name] = f"failed: {type(exc).__name__}: {exc}"[:300]
             log.warning("readyz: %s %s", name, results[name])
-    return JsonResponse({"ready": ready, "checks": results}, status=200 if ready else 503)
+    body = {"ready": ready, "checks": results}
+    if replicas.aliases():
+        # Reported, never failing readiness: without a replica, reads go to the primary.
+        body["replicas"] = replicas.report()
+    return JsonResponse(body, status=200 if ready else 503)
 
 
 class DatabaseCollector:
@@ -129,6 +136,7 @@ class DatabaseCollector:
             log.exception("metrics: the keyword index could not be read")
         yield lag
         yield from _follower_lag()
+        yield from _replica_lag()
         newest = Paper.objects.aggregate(t=Max("updated_at"), n=Count("pk", filter=Q(pk__gt=0)))
         changed = GaugeMetricFamily("paperfeed_papers_last_change_timestamp_seconds",
                                     "When a paper last changed (ingest, vote, curator)")
@@ -195,3 +203,22 @@ def _follower_lag():
         seconds.add_metric([host.name], host.lag_seconds)
     yield behind
     yield seconds
+
+
+def _replica_lag():
+    """Each read replica as last checked by this process (paperfeed/replicas.py)."""
+    aliases = replicas.aliases()
+    if not aliases:
+        return
+    usable = GaugeMetricFamily("paperfeed_db_replica_usable",
+                               "1 when a read replica answers within PAPERFEED_REPLICA_MAX_LAG",
+                               labels=["replica"])
+    lag = GaugeMetricFamily("paperfeed_db_replica_lag_seconds",
+                            "How far a read replica's replay is behind (-1: unreachable)",
+                            labels=["replica"])
+    for alias in aliases:
+        found = replicas.status(alias)
+        usable.add_metric([alias], 1 if found.usable else 0)
+        lag.add_metric([alias], -1 if found.lag_seconds is None else found.lag_seconds)
+    yield usable
+    yield lag

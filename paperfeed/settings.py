@@ -95,14 +95,45 @@ TEMPLATES = [
 ]
 
 
+def _parse_database_url(name: str, url: str) -> dict:
+    try:
+        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    except ValueError as exc:
+        raise ImproperlyConfigured(f"{name} is not a database URL: {exc}") from exc
+
+
+def _replicas(primary: dict | None) -> dict[str, dict]:
+    """``replica1``, ``replica2``...: the primary's options with each replica's address."""
+    urls = value("DATABASE_REPLICA_URLS") or []
+    if urls and (primary is None or "postgresql" not in primary["ENGINE"]):
+        raise ImproperlyConfigured(
+            "DATABASE_REPLICA_URLS needs DATABASE_URL to name a PostgreSQL primary "
+            "(SQLite has no replicas)")
+    replicas = {}
+    for number, url in enumerate(urls, start=1):
+        parsed = _parse_database_url(f"DATABASE_REPLICA_URLS (entry {number})", url)
+        if parsed["ENGINE"] != primary["ENGINE"]:
+            raise ImproperlyConfigured(
+                f"DATABASE_REPLICA_URLS entry {number} is not a PostgreSQL URL: {url!r}")
+        replicas[f"replica{number}"] = {
+            **primary,
+            **{key: parsed[key] for key in ("NAME", "USER", "PASSWORD", "HOST", "PORT")},
+            # A replica that does not answer must not hold a request for long.
+            "OPTIONS": {**primary.get("OPTIONS", {}), "connect_timeout": 3,
+                        **parsed.get("OPTIONS", {})},
+            # Under the test runner a mirror gets no test database of its own, only the
+            # primary's test database NAME: on a real streaming replica, the streamed copy.
+            "TEST": {"MIRROR": "default"},
+        }
+    return replicas
+
+
 def _databases() -> dict:
     url = value("DATABASE_URL")
     if url:
-        try:
-            config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
-        except ValueError as exc:
-            raise ImproperlyConfigured(f"DATABASE_URL is not a database URL: {exc}") from exc
-        return {"default": config}
+        config = _parse_database_url("DATABASE_URL", url)
+        return {"default": config, **_replicas(config)}
+    _replicas(None)  # refuses replicas without a PostgreSQL primary
     DATA_DIR.mkdir(parents=True, exist_ok=True)
     return {
         "default": {
@@ -124,6 +155,14 @@ def _databases() -> dict:
 
 
 DATABASES = _databases()
+# Read replicas (paperfeed/replicas.py): only installed when there are some.
+DATABASE_REPLICAS = [alias for alias in DATABASES if alias != "default"]
+REPLICA_PIN_SECONDS = value("PAPERFEED_REPLICA_PIN_SECONDS")
+REPLICA_MAX_LAG = value("PAPERFEED_REPLICA_MAX_LAG")
+if DATABASE_REPLICAS:
+    DATABASE_ROUTERS = ["paperfeed.replicas.PrimaryReplicaRouter"]
+    # Outside every other middleware: the session and the signed-in user are reads too.
+    MIDDLEWARE.insert(1, "paperfeed.replicas.ReplicaMiddleware")
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Django's user table, with one limit on failed sign-ins for every way in (community/signin.py).

@@ -32,6 +32,8 @@ from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
+from paperfeed.lib import dbreads
+
 GENERATION_KEY = "pf:pages:generation"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 CSRF_MARK = "@@pf-csrf@@"
@@ -177,17 +179,24 @@ def cached_page(members: bool = False):
             gen, entry = found.get(GENERATION_KEY) or 0, found.get(key)
             if not _fresh(entry, gen):
                 _count("misses")
+                # Read from the primary, never a read replica (paperfeed/replicas.py): a
+                # vote bumps the generation once it commits on the primary, and a replica
+                # that has not replayed it yet would file the old page under the new
+                # generation, stale until the next change. Misses are rare (at most one
+                # per page per PAPERFEED_PAGE_CACHE_MIN_SECONDS under a stream of votes).
                 if member:
                     # Render as the anonymous reader would see it, then personalise.
                     from django.contrib.auth.models import AnonymousUser
 
                     real_user, request.user = request.user, AnonymousUser()
                     try:
-                        response = _render(view, request, *args, **kwargs)
+                        with dbreads.primary():
+                            response = _render(view, request, *args, **kwargs)
                     finally:
                         request.user = real_user
                 else:
-                    response = _render(view, request, *args, **kwargs)
+                    with dbreads.primary():
+                        response = _render(view, request, *args, **kwargs)
                 entry = _entry_from(response, gen)
                 if entry is None:
                     return response

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import asyncio
+
+from paperfeed.lib import dbreads
+
+
+def test_there_is_no_web_request_outside_one():
+    assert dbreads.current() is None
+    assert not dbreads.forced_to_primary()
+
+
+def test_a_web_request_holds_its_state_until_it_ends():
+    with dbreads.web_request(replicas=True) as reads:
+        assert dbreads.current() is reads and reads.replicas and not reads.wrote
+        reads.wrote = True
+        assert dbreads.current().wrote
+    assert dbreads.current() is None
+
+
+def test_primary_nests_and_ends_with_its_block_even_on_error():
+    with dbreads.primary():
+        with dbreads.primary():
+            assert dbreads.forced_to_primary()
+        assert dbreads.forced_to_primary()
+    assert not dbreads.forced_to_primary()
+    try:
+        with dbreads.primary():
+            raise KeyError("boom")
+    except KeyError:
+        pass
+    assert not dbreads.forced_to_primary()
+
+
+def test_two_concurrent_requests_do_not_share_their_state():
+    async def request(replicas: bool) -> tuple[bool, bool]:
+        with dbreads.web_request(replicas=replicas) as reads:
+            await asyncio.sleep(0.01)
+            return reads.replicas, dbreads.current() is reads
+
+    async def both():
+        return await asyncio.gather(request(True), request(False))
+
+    assert asyncio.run(both()) == [(True, True), (False, True)]
