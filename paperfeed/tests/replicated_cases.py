@@ -207,6 +207,9 @@ def test_a_replica_within_the_bound_is_reported_ready():
     assert ready["replicas"]["replica1"]["usable"] is True
     assert 0 <= ready["replicas"]["replica1"]["lag_seconds"] < 5
     assert ready["replicas"]["replica1"]["problem"] is None
+    metrics = Client().get("/metrics").content.decode()
+    assert 'paperfeed_db_replica_usable{replica="replica1"} 1.0' in metrics
+    assert re.search(r'paperfeed_db_replica_lag_seconds\{replica="replica1"\} \d', metrics)
 
 
 def test_migrations_are_never_routed_to_the_replica():
