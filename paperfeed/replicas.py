@@ -85,6 +85,10 @@ def _close_quietly(alias: str) -> None:
         pass
 
 
+def _one_line(exc: Exception) -> str:
+    return " ".join(str(exc).split())
+
+
 def check(alias: str) -> Status:
     """Ask the replica itself whether it answers and how far behind it is."""
     now = time.monotonic()
@@ -94,7 +98,7 @@ def check(alias: str) -> Status:
             (lag,) = cursor.fetchone()
     except DatabaseError as exc:
         _close_quietly(alias)  # a broken connection must not be reused
-        problem = f"unreachable: {type(exc).__name__}: {exc}".strip()[:300]
+        problem = f"unreachable: {type(exc).__name__}: {_one_line(exc)}"[:300]
         log.warning("replica %s is left out, reads go to the primary: %s", alias, problem)
         return Status(alias, False, now, None, problem)
     lag = float(lag or 0)
@@ -128,8 +132,9 @@ def choose() -> str:
 
 
 def report() -> dict[str, dict]:
-    """Each replica checked now, for /readyz."""
-    return {alias: check(alias).as_dict() for alias in aliases()}
+    """Each replica as the router sees it (checked now if its last check is too old),
+    for /readyz: probes every few seconds add no load of their own."""
+    return {alias: status(alias).as_dict() for alias in aliases()}
 
 
 class PrimaryReplicaRouter:
@@ -200,7 +205,7 @@ class ReplicaMiddleware:
                 or not connections[reads.replica].errors_occurred):
             return None
         alias = reads.replica
-        problem = f"failed during a request: {type(exception).__name__}: {exception}".strip()
+        problem = f"failed during a request: {type(exception).__name__}: {_one_line(exception)}"
         log.warning("replica %s is left out, reads go to the primary: %s", alias, problem)
         mark_down(alias, problem)
         _close_quietly(alias)
