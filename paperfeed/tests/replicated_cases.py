@@ -142,7 +142,7 @@ def test_workers_and_commands_read_the_primary(paper):
         assert counts == {"default": 1}
 
 
-@override_settings(REPLICA_PIN_SECONDS=1.5)
+@override_settings(REPLICA_PIN_SECONDS=3)
 def test_a_member_sees_their_own_vote_while_the_replica_lags(paper, member_client):
     with replay_paused():
         vote(member_client, paper)
@@ -152,7 +152,7 @@ def test_a_member_sees_their_own_vote_while_the_replica_lags(paper, member_clien
         assert counts["replica1"] == 0, "a pinned member must read the primary"
         # Anyone else reads the paused replica: stale, within the lag bound.
         assert upvotes_shown(Client().get(paper.get_absolute_url())) == 10
-        time.sleep(1.6)  # the pin runs out: the member reads the replica again
+        time.sleep(3.1)  # the pin runs out: the member reads the replica again
         page = member_client.get(paper.get_absolute_url())
         assert not voted_shown(page) and upvotes_shown(page) == 10
     caught_up()
@@ -170,20 +170,28 @@ def test_a_comment_pins_too_and_a_get_does_not(paper, member_client):
         assert "Read your own writes." not in Client().get(paper.get_absolute_url()).content.decode()
 
 
-@override_settings(PAGE_CACHE_SECONDS=60)
+# MIN_SECONDS=0: a page is current only in its own generation (not for a second more).
+@override_settings(PAGE_CACHE_SECONDS=60, PAGE_CACHE_MIN_SECONDS=0)
 def test_a_cached_page_is_filled_from_the_primary(paper, member_client):
     from django.core.cache import cache
+
+    from paperfeed.papers import pagecache
 
     cache.clear()
     anonymous = Client()
     assert str(paper.title) in anonymous.get(DAY).content.decode()
     with replay_paused():
         vote(member_client, paper)  # commits on the primary, then retires cached pages
+        misses = pagecache.stats["misses"]
         with queries_by_alias() as counts:
             page = anonymous.get(DAY).content.decode()
-        # The replica still says 10; a page filed under the new generation must not.
-        assert re.search(r'class="count">11<', page), "a stale page was cached"
+        assert pagecache.stats["misses"] == misses + 1, "the vote did not retire the page"
+        # The replica still says 10; the page filed under the new generation must not.
+        assert re.search(r'class="count">11<', page), "a stale page was rendered"
         assert counts["replica1"] == 0 and counts["default"] > 0, counts
+        hits = pagecache.stats["hits"]
+        assert re.search(r'class="count">11<', anonymous.get(DAY).content.decode())
+        assert pagecache.stats["hits"] == hits + 1
 
 
 @override_settings(REPLICA_MAX_LAG=0.5)
