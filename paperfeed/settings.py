@@ -147,6 +147,10 @@ def _caches() -> dict:
 
 
 CACHES = _caches()
+if value("PAPERFEED_CACHE_URL"):
+    # A member's request reads their session from Redis, not the database (written to
+    # both, so a flushed cache loses no one's sign-in): one query less per member page.
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 PAGE_CACHE_SECONDS = value("PAPERFEED_PAGE_CACHE_SECONDS")
 PAGE_CACHE_MIN_SECONDS = value("PAPERFEED_PAGE_CACHE_MIN_SECONDS")
 
