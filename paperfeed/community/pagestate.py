@@ -20,9 +20,19 @@ from paperfeed.papers.models import Paper
 from paperfeed.papers.pagecache import splice
 
 
-def _vote_form(paper_id: int) -> re.Pattern:
-    action = re.escape(reverse("community:vote", args=[paper_id]))
-    return re.compile(rf'<form method="post" action="{action}".*?</form>', re.S)
+def _mark_voted(html: str, paper_id: int) -> str:
+    """The paper's vote forms (a listing row, a paper page) turned to "voted"; plain
+    string searches, not a regular expression over the whole page per paper."""
+    opening = f'<form method="post" action="{reverse("community:vote", args=[paper_id])}"'
+    start = html.find(opening)
+    while start != -1:
+        end = html.find("</form>", start)
+        if end == -1:
+            break
+        end += len("</form>")
+        html = html[:start] + _as_voted(html[start:end]) + html[end:]
+        start = html.find(opening, end)
+    return html
 
 
 def _as_voted(form: str) -> str:
@@ -61,5 +71,5 @@ def personalise(request: HttpRequest, html: str) -> str:
     if "<!--pf:paper-actions-->" in html:
         html = _paper_page(request, html, prefix)
     for paper_id in voted:
-        html = _vote_form(paper_id).sub(lambda m: _as_voted(m.group(0)), html)
+        html = _mark_voted(html, paper_id)
     return html
