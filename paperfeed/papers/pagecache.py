@@ -12,11 +12,11 @@ Each web process also keeps the pages it served last in its own memory (:class:`
 at most ``LOCAL_ENTRIES``) and asks the shared cache for the generation at most once per
 ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``, so a hit is a dictionary lookup, not a Redis round
 trip with an 80 KB page. The staleness bound stays ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``
-(default 1 s) with a shared cache: a change bumps the generation at commit; within that
-time every process has read the new number, and by then every page of the old generation
-(timed from the start of its render, which read the old number) is older than the grace
-period of :func:`_fresh` and is rendered again. The process that made the change learns
-the new number at once.
+(default 1 s) plus one render with a shared cache: a change bumps the generation at
+commit; within that time every process has read the new number, and by then every page
+of the old generation (timed from the start of its render, which read the old number) is
+older than the grace period of :func:`_fresh`, so the next request renders it again. The
+process that made the change learns the new number at once.
 
 The only per-visitor part of an anonymous page is its CSRF token: it is stored as a
 placeholder and filled in on the way out. Anonymous readers are served by
