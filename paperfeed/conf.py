@@ -144,9 +144,11 @@ SETTINGS: tuple[Setting, ...] = (
             "(votes, comments, curators' actions and ingests retire cached pages at once; "
             "this bounds what no event announces). 0 turns the page cache off."),
     Setting("PAPERFEED_PAGE_CACHE_MIN_SECONDS", _float, "1",
-            "A cached page younger than this is served even when a change has retired it: "
-            "under a stream of votes each page is rendered at most this often, and a "
-            "change shows within this time (with a shared cache)."),
+            "A cached page younger than this is served even when a change has retired it, "
+            "and each web process reads the shared cache's generation at most this often "
+            "(its hits come from its own memory meanwhile): under a stream of votes each "
+            "page is rendered at most this often, and a change shows everywhere within "
+            "this time (with a shared cache)."),
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),

@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseNotFound, JsonResponse
 from django.utils import timezone
 from django.utils.cache import get_conditional_response, patch_vary_headers, set_response_etag
-from django.utils.http import http_date
+from django.utils.http import http_date, quote_etag
 from django.views.decorators.csrf import csrf_exempt
 
 from paperfeed.api import ratelimit
@@ -319,8 +319,14 @@ def _conditional(request: HttpRequest, response: HttpResponse) -> HttpResponse:
     """
     if response.streaming:
         return response
-    set_response_etag(response)
+    if not response.has_header("ETag"):  # else set when cached (body_etag), the same tag
+        set_response_etag(response)
     return get_conditional_response(request, etag=response.get("ETag"), response=response)
+
+
+def body_etag(body: bytes) -> str:
+    """The ETag ``set_response_etag`` gives ``body``."""
+    return quote_etag(hashlib.md5(body, usedforsecurity=False).hexdigest())
 
 
 def conditional_view(view: Callable) -> Callable:

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.utils import timezone
 
 from paperfeed.lib.arxiv_ids import InvalidArxivId, normalize_arxiv_id
+from paperfeed.papers import trending as stored
 from paperfeed.papers.models import Paper, PaperQuerySet
 from paperfeed.papers.ranking import trending
 
@@ -42,14 +44,20 @@ def in_period(queryset: PaperQuerySet, period: tuple[dt.date, dt.date] | None) -
 
 def trending_in(queryset: PaperQuerySet, period: tuple[dt.date, dt.date] | None,
                 start: int = 0, stop: int | None = None) -> list[Paper]:
-    """Trending order, rows ``start:stop``; over a period, scored as seen at its end."""
+    """Trending order, rows ``start:stop``; over a period, scored as seen at its end.
+
+    The current trending list is the stored ranking (papers/trending.py: the documented
+    formula, kept in the database), an indexed read at any corpus size; a past period
+    is ranked for the request, as seen at its end (few candidates: its own days)."""
     if period is None:
-        ranked = trending(queryset, timezone.now())[0]
-    else:
-        first, last = period
-        end_of_period = dt.datetime.combine(last, dt.time.max, dt.UTC)
-        ranked = trending(queryset, min(timezone.now(), end_of_period),
-                          days=(last - first).days + 1)[0]
+        # The worker keeps the ranking fresh; without one, the first request after twice
+        # the interval refreshes it (as the trending page does).
+        stored.current(max_age=2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300))
+        return list(stored.ranked(queryset)[start:stop])
+    first, last = period
+    end_of_period = dt.datetime.combine(last, dt.time.max, dt.UTC)
+    ranked = trending(queryset, min(timezone.now(), end_of_period),
+                      days=(last - first).days + 1)[0]
     # trending() ranks listing rows, which defer fields the API shows (ai_summary): load
     # the wanted slice again in one query rather than one query per deferred field.
     wanted = [p.pk for p in ranked[start:stop]]

@@ -1,7 +1,10 @@
-"""A member's own state on a cached page (papers/pagecache.py): account links, vote marks.
+"""A member's own state on a cached page (papers/pagecache.py): account links, vote marks,
+and on a paper page its vote, curator and discussion parts.
 
-The cached page was rendered for an anonymous reader; this adds, with one query for the
-votes, what differs for the member, so a signed-in reader costs a fraction of a render.
+The cached page was rendered for an anonymous reader; this adds what differs for the
+member — one query for their votes on a listing, a few more on a paper page (the paper,
+its submitter, the curator check, the comments) — so a signed-in reader costs a
+fraction of a render (no related papers, thumbnails, versions or sources).
 """
 
 from __future__ import annotations
@@ -13,12 +16,23 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from paperfeed.community.votes import voted_ids
+from paperfeed.papers.models import Paper
 from paperfeed.papers.pagecache import splice
 
 
-def _vote_form(paper_id: int) -> re.Pattern:
-    action = re.escape(reverse("community:vote", args=[paper_id]))
-    return re.compile(rf'<form method="post" action="{action}".*?</form>', re.S)
+def _mark_voted(html: str, paper_id: int) -> str:
+    """The paper's vote forms (a listing row, a paper page) turned to "voted"; plain
+    string searches, not a regular expression over the whole page per paper."""
+    opening = f'<form method="post" action="{reverse("community:vote", args=[paper_id])}"'
+    start = html.find(opening)
+    while start != -1:
+        end = html.find("</form>", start)
+        if end == -1:
+            break
+        end += len("</form>")
+        html = html[:start] + _as_voted(html[start:end]) + html[end:]
+        start = html.find(opening, end)
+    return html
 
 
 def _as_voted(form: str) -> str:
@@ -29,12 +43,33 @@ def _as_voted(form: str) -> str:
                      '<span class="vote-label">Upvoted</span>'))
 
 
+def _paper_page(request: HttpRequest, html: str, prefix: str) -> str:
+    """The paper page's member parts, rendered again for the member."""
+    region = html.partition("<!--pf:paper-actions-->")[2].partition("<!--/pf:paper-actions-->")[0]
+    found = re.search(rf'action="{prefix}"', region)
+    if found is None:
+        return html
+    paper = Paper.objects.visible().filter(pk=int(found.group(1))).first()
+    if paper is None:  # hidden since it was cached: the next render says so
+        return html
+    context = {"paper": paper}
+    for name, template in (("paper-actions", "partials/paper_actions_community.html"),
+                           ("paper-comments", "partials/paper_comments_community.html")):
+        html = splice(html, name, render_to_string(template, context, request=request))
+    return html
+
+
 def personalise(request: HttpRequest, html: str) -> str:
     for region, template in (("account", "partials/header_account.html"),
                              ("account-short", "partials/header_account_short.html")):
         html = splice(html, region, render_to_string(template, request=request))
     prefix = re.escape(reverse("community:vote", args=[0])).replace("0", r"(\d+)", 1)
     ids = {int(pk) for pk in re.findall(rf'action="{prefix}"', html)}
-    for paper_id in voted_ids(request.user, ids):
-        html = _vote_form(paper_id).sub(lambda m: _as_voted(m.group(0)), html)
+    voted = voted_ids(request.user, ids)
+    # has_upvoted (templatetags/community.py) reads this: no second query for the votes.
+    request._community_votes = (ids, voted)
+    if "<!--pf:paper-actions-->" in html:
+        html = _paper_page(request, html, prefix)
+    for paper_id in voted:
+        html = _mark_voted(html, paper_id)
     return html

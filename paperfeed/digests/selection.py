@@ -4,8 +4,8 @@ Everything goes through :func:`pick_papers`. A subscriber linked to an account g
 recommender's stored picks for them first (``paperfeed recommend``); then the choice is
 plain database filters: the subscriber's own topics (keywords in the
 title or abstract, arXiv categories or whole archives, followed authors) ranked by
-upvotes, then the trending papers (``paperfeed.papers.ranking.trending``) to fill up to
-``max_papers``. Only papers that entered the feed after the last digest this subscriber was
+upvotes, then the trending papers (the stored ranking of ``paperfeed.papers.trending``:
+the documented formula, computed once, not per batch) to fill up to ``max_papers``. Only papers that entered the feed after the last digest this subscriber was
 sent count, so a digest with nothing new is skipped rather than repeating itself.
 
 A :class:`BatchContext` holds what subscribers share — the newest feed day, trending lists
@@ -19,14 +19,17 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.db.models import Q
 
 from paperfeed.digests.schedule import edition_days
+from paperfeed.papers import trending
 from paperfeed.papers.models import Paper
-from paperfeed.papers.ranking import trending
 
 # Trending only looks this far back; a subscriber away longer starts from there.
 _MAX_LOOKBACK_DAYS = 14
+# Trending papers a digest may fill from (more than any subscriber's max_papers).
+_MAX_TRENDING = 500
 
 
 @dataclass
@@ -50,7 +53,11 @@ class BatchContext:
 
     def trending_since(self, first_day: dt.date) -> list[Paper]:
         if first_day not in self._trending:
-            papers, _ = trending(Paper.objects.filter(feed_date__gte=first_day), self.now)
+            # The stored ranking (refreshed first if the worker has not for twice its
+            # interval), limited to the days new to these subscribers.
+            trending.current(self.now, max_age=2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300))
+            papers = list(trending.ranked(Paper.objects.for_listing().filter(
+                feed_date__gte=first_day))[:_MAX_TRENDING])
             self._trending[first_day] = papers
             self._papers.update((p.pk, p) for p in papers)
         return self._trending[first_day]

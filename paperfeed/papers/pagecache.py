@@ -8,35 +8,53 @@ transaction commits (:func:`pages_changed`), so the next request renders afresh;
 also expire after ``PAPERFEED_PAGE_CACHE_SECONDS``, the bound on staleness for changes
 no event announces (a local-memory cache in another process, the clock moving on).
 
+Each web process also keeps the pages it served last in its own memory (:class:`_Local`,
+at most ``LOCAL_ENTRIES``) and asks the shared cache for the generation at most once per
+``PAPERFEED_PAGE_CACHE_MIN_SECONDS``, so a hit is a dictionary lookup, not a Redis round
+trip with an 80 KB page. The staleness bound stays ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``
+(default 1 s) plus one render with a shared cache: a change bumps the generation at
+commit; within that time every process has read the new number, and by then every page
+of the old generation (timed from the start of its render, which read the old number) is
+older than the grace period of :func:`_fresh`, so the next request renders it again. The
+process that made the change learns the new number at once.
+
 The only per-visitor part of an anonymous page is its CSRF token: it is stored as a
-placeholder and filled in on the way out. Signed-in members get the same cached listing
-plus their own state, spliced in cheaply (:mod:`paperfeed.papers.pagestate`).
-Every page carries an ``ETag`` (and ``Last-Modified``); a matching conditional GET
-gets a 304 without the body being sent.
+placeholder and filled in on the way out. Anonymous readers are served by
+:mod:`paperfeed.papers.fastpath` before sessions, authentication and the rest of the
+middleware; signed-in members get the same cached listing plus their own state, spliced
+in cheaply (:data:`PERSONALISERS`). Pages are kept as encoded bytes with their ETag
+(computed once, when stored); a matching conditional GET gets a 304 without the body.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+import threading
 import time
+import zlib
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
+from django.core.signals import setting_changed
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
-from django.middleware.csrf import get_token
 from django.utils import timezone
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from paperfeed.lib import dbreads
+from paperfeed.lib.csrftoken import get_token
 
 GENERATION_KEY = "pf:pages:generation"
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 CSRF_MARK = "@@pf-csrf@@"
+_CSRF_MARK_BYTES = CSRF_MARK.encode()
+# Pages each process keeps in memory (~80 KB each): the hot pages, the most read papers.
+LOCAL_ENTRIES = 256
 
 # Counted per process (tests read them); paperfeed.ops exports them as metrics.
 stats = {"hits": 0, "misses": 0, "bypassed": 0}
@@ -51,11 +69,60 @@ def _count(outcome: str) -> None:
 
 @dataclass(frozen=True)
 class Entry:
-    content: str
+    body: bytes  # UTF-8, each CSRF token replaced by CSRF_MARK
     content_type: str
-    etag: str
-    last_modified: float  # when it was rendered
+    etag: str  # of body, computed when stored
+    last_modified: float  # when its render began (before it read the generation)
     generation: int = 0
+    headers: tuple[tuple[str, str], ...] = ()  # kept with the body (cached_response)
+
+    @property
+    def content(self) -> str:
+        return self.body.decode()
+
+
+class _Local:
+    """This process's most recently served entries (each with its body split at the
+    CSRF placeholders, ready to join), and the generation as last read from the cache."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.clear()
+
+    def clear(self) -> None:
+        self.entries: OrderedDict[str, tuple[Entry, list[bytes]]] = OrderedDict()
+        # (generation, when it was read): one tuple, so threads see a consistent pair.
+        self.known: tuple[int, float] = (0, float("-inf"))
+
+    def get(self, key: str) -> tuple[Entry, list[bytes]] | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def put(self, key: str, entry: Entry) -> tuple[Entry, list[bytes]]:
+        found = (entry, entry.body.split(_CSRF_MARK_BYTES))
+        with self.lock:
+            self.entries[key] = found
+            self.entries.move_to_end(key)
+            while len(self.entries) > LOCAL_ENTRIES:
+                self.entries.popitem(last=False)
+        return found
+
+    def learn(self, gen: int, now: float) -> None:
+        self.known = (gen, now)
+
+
+local = _Local()
+
+
+def _reset_local(setting: str, **kwargs) -> None:
+    if setting in ("CACHES", "PAGE_CACHE_SECONDS", "PAGE_CACHE_MIN_SECONDS"):
+        local.clear()
+
+
+setting_changed.connect(_reset_local, dispatch_uid="pagecache-local")
 
 
 def generation() -> int:
@@ -64,9 +131,11 @@ def generation() -> int:
 
 def _bump() -> None:
     try:
-        cache.incr(GENERATION_KEY)
+        gen = cache.incr(GENERATION_KEY)
     except ValueError:  # not there yet (or evicted): any new value retires the old keys
-        cache.set(GENERATION_KEY, int(timezone.now().timestamp() * 1000), timeout=None)
+        gen = int(timezone.now().timestamp() * 1000)
+        cache.set(GENERATION_KEY, gen, timeout=None)
+    local.learn(gen, time.time())  # this process shows its own change at once
 
 
 def pages_changed() -> None:
@@ -78,19 +147,47 @@ def on_papers_changed(sender, **kwargs) -> None:
     _bump()
 
 
-def _key(request: HttpRequest) -> str:
-    path = hashlib.sha256(request.get_full_path().encode()).hexdigest()[:40]
-    return f"pf:page:{path}"
+def key_for(request: HttpRequest) -> str:
+    """The page's key: its address, host and scheme included (a paper page's canonical
+    link names them). ``get_host()`` also refuses hosts outside ALLOWED_HOSTS."""
+    return f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
 
 
-def _fresh(entry: Entry | None, gen: int) -> bool:
+def _shared_key(key: str) -> str:
+    # "page2": entries of the releases that stored text, not bytes, are never read.
+    return "pf:page2:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+def _fresh(entry: Entry | None, gen: int, now: float) -> bool:
     """Rendered in the current generation, or so recently that re-rendering would not be
     worth it: under a stream of votes a page is rendered at most once per
     PAPERFEED_PAGE_CACHE_MIN_SECONDS, and a vote shows within that time."""
     if entry is None:
         return False
-    age = time.time() - entry.last_modified
+    age = now - entry.last_modified
     return entry.generation == gen or 0 <= age < settings.PAGE_CACHE_MIN_SECONDS
+
+
+def lookup(key: str) -> tuple[Entry, list[bytes]] | None:
+    """The page under ``key`` if it is fresh: from this process's memory when the
+    generation was read less than PAGE_CACHE_MIN_SECONDS ago, else from the shared cache
+    (one round trip for the generation and the page)."""
+    now = time.time()
+    found = local.get(key)
+    gen, read_at = local.known
+    if found is not None and now - read_at < settings.PAGE_CACHE_MIN_SECONDS:
+        if _fresh(found[0], gen, now):
+            return found
+    shared_key = _shared_key(key)
+    shared = cache.get_many([GENERATION_KEY, shared_key])
+    gen = shared.get(GENERATION_KEY) or 0
+    local.learn(gen, now)
+    if found is not None and _fresh(found[0], gen, now):
+        return found
+    entry = shared.get(shared_key)
+    if not isinstance(entry, Entry) or not _fresh(entry, gen, now):
+        return None
+    return local.put(key, entry)
 
 
 def _cacheable(request: HttpRequest) -> bool:
@@ -105,34 +202,41 @@ def _render(view, request, *args, **kwargs) -> HttpResponse:
     return response
 
 
-def _entry_from(response: HttpResponse, gen: int) -> Entry | None:
+def _entry_from(response: HttpResponse, gen: int, started: float) -> Entry | None:
     if (response.status_code != 200 or response.streaming
             or settings.SESSION_COOKIE_NAME in response.cookies):
         return None
-    content = _CSRF_INPUT.sub(rf"\g<1>{CSRF_MARK}\g<2>", response.content.decode())
-    etag = '"' + hashlib.sha256(content.encode()).hexdigest()[:32] + '"'
-    return Entry(content, response["Content-Type"], etag, time.time(), gen)
+    body = _CSRF_INPUT.sub(rf"\g<1>{CSRF_MARK}\g<2>", response.content.decode()).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    return Entry(body, response["Content-Type"], etag, started, gen)
 
 
-def _not_modified(request: HttpRequest, entry: Entry) -> bool:
-    wanted = request.headers.get("If-None-Match")
+def _not_modified(request: HttpRequest, etag: str, last_modified: float) -> bool:
+    wanted = request.META.get("HTTP_IF_NONE_MATCH")
     if wanted:
-        return entry.etag in parse_etags(wanted) or wanted.strip() == "*"
-    since = parse_http_date_safe(request.headers.get("If-Modified-Since") or "")
-    return since is not None and int(entry.last_modified) <= since
+        return etag in parse_etags(wanted) or wanted.strip() == "*"
+    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE") or "")
+    return since is not None and int(last_modified) <= since
 
 
-def _respond(request: HttpRequest, entry: Entry, content: str | None = None) -> HttpResponse:
-    headers = {"ETag": entry.etag, "Last-Modified": http_date(entry.last_modified),
+def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None, *,
+            body: str | None = None, etag: str | None = None) -> HttpResponse:
+    """The cached page (``parts``: its body split at the CSRF placeholders), or a
+    member's ``body`` made from it, with this visitor's CSRF token filled in."""
+    etag = etag or entry.etag
+    headers = {"ETag": etag, "Last-Modified": http_date(entry.last_modified),
                # Browsers and proxies must ask again (cheaply, with the ETag) every time.
-               "Cache-Control": "no-cache"}
-    if _not_modified(request, entry):
-        response = HttpResponseNotModified(headers=headers)
+               "Cache-Control": "no-cache", "Vary": "Cookie"}
+    if _not_modified(request, etag, entry.last_modified):
+        return HttpResponseNotModified(headers=headers)
+    token = get_token(request)
+    if body is not None:
+        content = body.replace(CSRF_MARK, token).encode()
     else:
-        body = (entry.content if content is None else content).replace(CSRF_MARK, get_token(request))
-        response = HttpResponse(body, content_type=entry.content_type, headers=headers)
-    response["Vary"] = "Cookie"
-    return response
+        content = token.encode().join(parts if parts is not None
+                                      else entry.body.split(_CSRF_MARK_BYTES))
+    headers["Content-Length"] = str(len(content))  # as CommonMiddleware would
+    return HttpResponse(content, content_type=entry.content_type, headers=headers)
 
 
 # Functions (request, html) -> html that add a member's own state to a cached page;
@@ -159,9 +263,17 @@ def _personalise(request: HttpRequest, html: str) -> str:
     return html
 
 
+def _member_etag(entry: Entry, html: str) -> str:
+    # Not a hash of 80 KB per request: the page's own tag plus a cheap checksum of the
+    # member's copy (a conditional GET only needs to tell their versions apart).
+    return f'{entry.etag[:-1]}-{zlib.crc32(html.encode()):08x}"'
+
+
 def cached_page(members: bool = False):
     """Serve a view's page from the cache for anonymous readers (``members``: for members
-    too, with their own state spliced in by :data:`PERSONALISERS`)."""
+    too, with their own state spliced in by :data:`PERSONALISERS`). Anonymous hits are
+    answered before this by :mod:`paperfeed.papers.fastpath`, which finds the views by
+    their ``page_cache`` attribute."""
 
     def decorate(view):
         @wraps(view)
@@ -173,12 +285,11 @@ def cached_page(members: bool = False):
             if member and not members:
                 _count("bypassed")
                 return view(request, *args, **kwargs)
-            key = _key(request)
-            # One round trip to a Redis cache for both.
-            found = cache.get_many([GENERATION_KEY, key])
-            gen, entry = found.get(GENERATION_KEY) or 0, found.get(key)
-            if not _fresh(entry, gen):
+            key = key_for(request)
+            found = lookup(key)
+            if found is None:
                 _count("misses")
+                gen, started = local.known  # read by lookup() just now
                 # Read from the primary, never a read replica (paperfeed/replicas.py): a
                 # vote bumps the generation once it commits on the primary, and a replica
                 # that has not replayed it yet would file the old page under the new
@@ -197,19 +308,47 @@ def cached_page(members: bool = False):
                 else:
                     with dbreads.primary():
                         response = _render(view, request, *args, **kwargs)
-                entry = _entry_from(response, gen)
+                entry = _entry_from(response, gen, started)
                 if entry is None:
                     return response
-                cache.set(key, entry, timeout=settings.PAGE_CACHE_SECONDS)
+                cache.set(_shared_key(key), entry, timeout=settings.PAGE_CACHE_SECONDS)
+                found = local.put(key, entry)
             else:
                 _count("hits")
+            entry, parts = found
             if member:
                 html = _personalise(request, entry.content)
-                etag = '"' + hashlib.sha256(html.encode()).hexdigest()[:32] + '"'
-                return _respond(request, Entry(html, entry.content_type, etag,
-                                               entry.last_modified, gen), html)
-            return _respond(request, entry)
+                return respond(request, entry, body=html, etag=_member_etag(entry, html))
+            return respond(request, entry, parts)
 
+        wrapper.page_cache = {"members": members}
         return wrapper
 
     return decorate
+
+
+def cached_response(request: HttpRequest, make: Callable[[], HttpResponse], *,
+                    etag: Callable[[bytes], str], keep: tuple[str, ...] = ()) -> HttpResponse:
+    """``make()``'s response for this address, from the page cache when fresh (same
+    generation, same bound as the pages): for views whose answer is the same for every
+    caller (the API's lists). ``etag`` tags a body once, when stored; the ``keep``
+    headers are stored with it. Only 200s are kept."""
+    key = key_for(request)
+    found = lookup(key)
+    if found is None:
+        _count("misses")
+        gen, started = local.known
+        with dbreads.primary():  # as for the pages: a lagging replica must not fill it
+            response = make()
+        if response.status_code != 200 or response.streaming:
+            return response
+        headers = tuple((name, response[name]) for name in keep if response.has_header(name))
+        entry = Entry(response.content, response["Content-Type"], etag(response.content),
+                      started, gen, headers)
+        cache.set(_shared_key(key), entry, timeout=settings.PAGE_CACHE_SECONDS)
+        local.put(key, entry)
+    else:
+        _count("hits")
+        entry = found[0]
+    return HttpResponse(entry.body, content_type=entry.content_type,
+                        headers={"ETag": entry.etag, **dict(entry.headers)})

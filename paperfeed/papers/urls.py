@@ -30,5 +30,6 @@ urlpatterns = [
     path("papers/organizations/<path:name>", views.OrganizationView.as_view(),
          name="organization"),
     # Old-style arXiv ids contain a slash (hep-th/9901001).
-    path("papers/<path:public_id>", cached_page()(views.PaperDetailView.as_view()), name="detail"),
+    path("papers/<path:public_id>", cached_page(members=True)(views.PaperDetailView.as_view()),
+         name="detail"),
 ]

@@ -13,13 +13,14 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
+from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
 from paperfeed.community.models import Vote
 from paperfeed.conf import value
-from paperfeed.papers.models import Paper
-from paperfeed.papers.ranking import trending
+from paperfeed.papers import trending
+from paperfeed.papers.models import Paper, TrendingRank
 from paperfeed.recommend import model as rec
 from paperfeed.recommend.features import lexical_features
 from paperfeed.recommend.models import Feedback, Interest, UserModelState
@@ -302,14 +303,22 @@ def _cold_start(member: _Member, candidates: Candidates, topics: _TopicMasks, li
                 now: dt.datetime | None) -> list[Recommended]:
     """No papers of theirs yet: their topics first, then what is trending."""
     papers = [p for p in candidates.papers if p.pk not in member.excluded]
-    ranked, _ = trending(Paper.objects.filter(pk__in=[p.pk for p in papers]), now or timezone.now())
-    rank = {p.pk: i for i, p in enumerate(ranked)}
+    rank = _trending_order(now or timezone.now())
     matches = topics.any(member.interests)
     matched = {p.pk for p, hit in zip(candidates.papers, matches, strict=True) if hit}
     order = sorted(papers, key=lambda p: (p.pk not in matched, rank.get(p.pk, len(rank)), p.pk))
     fallback = "Trending this week" if not member.interests else "Trending; no topic of yours matched"
     return [Recommended(p, 0.0, _interest_reasons(p, member.interests) or [fallback])
             for p in order[:limit]]
+
+
+def _trending_order(now: dt.datetime) -> dict[int, int]:
+    """Each trending paper's place in the stored ranking (papers/trending.py: the
+    documented formula, computed once), refreshed first if it is overdue."""
+    trending.current(now, max_age=2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300))
+    order = (TrendingRank.objects.order_by("-score", "-feed_date", "paper_id")
+             .values_list("paper_id", flat=True))
+    return {pk: i for i, pk in enumerate(order)}
 
 
 def followed_filter(user) -> Q:

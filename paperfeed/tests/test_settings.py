@@ -79,3 +79,32 @@ def test_the_old_api_trusted_proxy_still_means_one_proxy_and_warns(tmp_path):
         del os.environ["PAPERFEED_API_TRUSTED_PROXY"]
     assert warning.id == "paperfeed.W001" and "PAPERFEED_PROXY_COUNT" in warning.hint
     assert deprecated_proxy_setting() == []
+
+
+def test_with_a_shared_cache_sessions_are_read_from_it_and_kept_in_the_database(tmp_path):
+    import socket
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    code = (
+        "import django; from django.conf import settings; django.setup()\n"
+        "from django.core.management import call_command; call_command('migrate', verbosity=0)\n"
+        "from django.core.cache import cache; from importlib import import_module\n"
+        "store = import_module(settings.SESSION_ENGINE).SessionStore\n"
+        "s = store(); s['member'] = 42; s.save()\n"
+        "cached = cache.get(s.cache_key) is not None\n"
+        "cache.delete(s.cache_key)  # a flushed cache: the database still has it\n"
+        "print(settings.SESSION_ENGINE, cached, store(s.session_key).get('member'))\n")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith(("PAPERFEED_", "DATABASE_URL"))}
+    environ.update(PAPERFEED_DATA_DIR=str(tmp_path), DJANGO_SETTINGS_MODULE="paperfeed.settings",
+                   PAPERFEED_CACHE_URL="redis://127.0.0.1:6379/13")
+    out = subprocess.run([sys.executable, "-c", code], env=environ, capture_output=True,
+                         text=True, check=True).stdout.split()
+    assert out == ["django.contrib.sessions.backends.cached_db", "True", "42"]
+    del environ["PAPERFEED_CACHE_URL"]
+    plain = subprocess.run([sys.executable, "-c", "import django; from django.conf import settings; "
+                            "django.setup(); print(settings.SESSION_ENGINE)"],
+                           env=environ, capture_output=True, text=True, check=True)
+    assert plain.stdout.strip() == "django.contrib.sessions.backends.db"

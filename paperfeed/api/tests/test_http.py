@@ -151,3 +151,32 @@ def test_browsers_may_call_the_api_from_other_sites_with_a_token(client, paper, 
 def test_nul_characters_are_a_400_not_a_database_error(client):
     assert client.get("/api/v1/papers/ab%00cd").status_code == 400
     assert client.get("/api/papers/search?q=a%00b").status_code == 400
+
+
+def test_the_daily_list_comes_from_the_page_cache_until_a_vote_or_an_ingest(
+        client, paper, rate_limit, django_assert_num_queries):
+    from django.test import TestCase
+
+    from paperfeed.community.votes import set_vote
+
+    rate_limit(0)  # counting a request is a query of its own
+    make_paper(title="A second paper", feed_date=dt.date(2025, 11, 20), upvotes=0)
+    first = client.get("/api/daily_papers?limit=1")
+    with django_assert_num_queries(0):
+        again = client.get("/api/daily_papers?limit=1")
+    assert again.content == first.content and again["ETag"] == first["ETag"]
+    assert again["Link"] == first["Link"] == (
+        '<http://127.0.0.1/api/daily_papers?limit=1&p=1>; rel="next"')
+    assert client.get("/api/daily_papers?limit=1",
+                      HTTP_IF_NONE_MATCH=first["ETag"]).status_code == 304
+    voter = get_user_model().objects.create_user("voter", password="x" * 12)
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        set_vote(voter, paper, True)
+    voted = client.get("/api/daily_papers?limit=1")
+    assert voted.json()[0]["paper"]["upvotes"] == first.json()[0]["paper"]["upvotes"] + 1
+    assert voted["ETag"] != first["ETag"]
+    make_paper(title="Ingested later", feed_date=dt.date(2025, 11, 21), upvotes=1)
+    assert client.get("/api/daily_papers?limit=1").json()[0]["title"] == "Ingested later"
+    # Bad parameters are answered, never cached.
+    assert client.get("/api/daily_papers?limit=0").status_code == 400
+    assert client.get("/api/daily_papers?limit=0").status_code == 400

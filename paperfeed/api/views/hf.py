@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from paperfeed.api import search
 from paperfeed.api.http import (
     ApiError,
     api_view,
+    body_etag,
     choice_param,
     int_param,
     json_response,
@@ -19,12 +21,22 @@ from paperfeed.api.http import (
 from paperfeed.api.queries import api_papers, find_paper, in_period, trending_in
 from paperfeed.api.serializers import hf_daily_item, hf_paper
 from paperfeed.lib.text import abstract_paragraphs
+from paperfeed.papers.pagecache import cached_response
 
 MAX_LIMIT = 100
 
 
 @api_view
 def daily_papers(request: HttpRequest):
+    # The same list for every caller: kept in the page cache, retired by the same events
+    # (papers/pagecache.py). The parameters are checked first: errors are never cached.
+    if settings.PAGE_CACHE_SECONDS > 0:
+        return cached_response(request, lambda: _daily_papers(request), etag=body_etag,
+                               keep=("Link",))
+    return _daily_papers(request)
+
+
+def _daily_papers(request: HttpRequest):
     page = int_param(request, "p", 0, minimum=0, maximum=100_000)
     limit = int_param(request, "limit", 50, minimum=1, maximum=MAX_LIMIT)
     sort = choice_param(request, "sort", ("publishedAt", "trending"), "publishedAt")

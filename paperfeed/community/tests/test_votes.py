@@ -151,9 +151,14 @@ class PaperPageQueryTests(CommunityTestCase):
         for n in range(5):
             comments.post_comment(self.owner if n % 2 else self.member, self.paper, f"c{n}")
         self.as_member()
-        # 4 for the paper, +2 session and user, +1 the member's vote, +1 the thread with its
-        # authors, +2 the curator check (user and group permissions), +1 the thumbnail.
-        with self.assertNumQueries(11):
+        # Rendered for the cache as an anonymous reader would see it: 4 for the paper, +1
+        # the thumbnail, +1 the thread. Then the member's parts (community/pagestate.py):
+        # +2 session and user, +1 the member's votes, +1 the paper, +1 its submitter, +2 the
+        # curator check (user and group permissions), +1 the thread with its authors.
+        with self.assertNumQueries(14):
+            self.client.get(self.paper.get_absolute_url())
+        # From the cache: only the member's parts.
+        with self.assertNumQueries(8):
             self.client.get(self.paper.get_absolute_url())
 
     def test_a_profile_costs_the_same_whatever_the_number_of_papers(self):

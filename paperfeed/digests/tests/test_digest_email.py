@@ -125,3 +125,26 @@ def test_building_a_batch_costs_the_same_queries_for_ten_or_fifty_digests(smtp_s
         return len(queries)
 
     assert prepare_queries(10, 0) == prepare_queries(50, 100)
+
+
+def test_trending_fills_up_in_the_stored_rankings_order(smtp_server):
+    from paperfeed.papers import trending
+    from paperfeed.papers.models import Paper
+    from paperfeed.papers.ranking import trending as ranked_now
+
+    day = NOW.date()
+    # Younger papers weigh more: 30 upvotes today outrank 60 of three days ago.
+    make_paper("Three days old, 60 upvotes", feed_date=day - dt.timedelta(days=3), upvotes=60)
+    make_paper("Today, 30 upvotes", feed_date=day, upvotes=30)
+    make_paper("Yesterday, 5 upvotes", feed_date=day - dt.timedelta(days=1), upvotes=5)
+    trending.refresh()
+    formula = [p.title for p in ranked_now(Paper.objects.all(), timezone.now())[0]]
+    assert formula[:2] == ["Today, 30 upvotes", "Three days old, 60 upvotes"]
+    # Read from the stored ranking, not ranked again: a change no event announced (it
+    # would rescore the paper) does not reorder the digest.
+    Paper.objects.filter(title__startswith="Yesterday").update(upvotes_local=500)
+    make_subscriber("ada@example.org", max_papers=3, seen_through=day - dt.timedelta(days=4))
+    Sender().run_once()
+    [message] = smtp_server.messages_to("ada@example.org")
+    text = message.get_body(("plain",)).get_content()
+    assert re.findall(r"^\d+\. (.+?)\r?$", text, re.M) == formula

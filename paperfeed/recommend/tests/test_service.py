@@ -69,8 +69,15 @@ def test_a_new_member_with_a_topic_sees_matching_papers_first(demo_corpus):
 
 
 def test_a_new_member_with_nothing_sees_trending(demo_corpus):
+    from django.utils import timezone
+
+    from paperfeed.papers.ranking import trending
+
     picks = service.recommend(factories.member(), limit=3)
     assert [p.reasons for p in picks] == [["Trending this week"]] * 3
+    # In the documented formula's order (read from the stored ranking).
+    best = [p.pk for p in trending(Paper.objects.all(), timezone.now())[0][:3]]
+    assert [p.paper.pk for p in picks] == best
 
 
 def test_a_library_import_counts_as_the_members_papers(demo_corpus, client):
