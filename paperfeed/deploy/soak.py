@@ -154,17 +154,34 @@ def write(members: list[Member], papers: list[int], rate: float, seconds: float,
 class Probe:
     """Votes whose appearance on the anonymous daily page was timed."""
 
-    delays: list[float] = field(default_factory=list)  # seconds, vote answered -> shown
+    # Seconds from the vote's answer to the start of the first page request that showed
+    # it (how stale the served page was), and to that page's arrival (what a reader waited).
+    delays: list[float] = field(default_factory=list)
+    waits: list[float] = field(default_factory=list)
     unseen: int = 0  # votes not shown within the probe's patience
     errors: list[str] = field(default_factory=list)
     polls: int = 0
 
 
+def _poll(base: str, listing: str, paper_pk: int, expected: int, answered: float,
+          shows: list, lock: threading.Lock) -> None:
+    started = time.monotonic()
+    try:
+        status, _, body = request(base, "GET", listing)
+    except (OSError, http.client.HTTPException):
+        return
+    if status == 200 and count_on_page(body.decode("utf-8", "replace"), paper_pk) == expected:
+        with lock:
+            shows.append((started - answered, time.monotonic() - answered))
+
+
 def probe_votes(member: Member, paper_pk: int, count: int, spacing: float, probe: Probe,
-                stop: threading.Event, listing: str = "/papers", patience: float = 60.0) -> None:
+                stop: threading.Event, listing: str = "/papers", patience: float = 60.0,
+                every: float = 0.05) -> None:
     """``count`` votes (up, down, up, ...) by ``member`` on ``paper_pk``, ``spacing`` seconds
-    apart; after each, poll ``listing`` as an anonymous reader until it shows the count the
-    vote's own answer gave."""
+    apart. After each, anonymous readers request ``listing`` every ``every`` seconds (each
+    on its own connection, so a slow answer under load does not space the next request
+    out) until one shows the count the vote's own answer gave."""
     try:
         member.sign_in(listing)
         member.post(f"/votes/{paper_pk}/", {"vote": "0"}, json_answer=True)  # a known start
@@ -178,24 +195,32 @@ def probe_votes(member: Member, paper_pk: int, count: int, spacing: float, probe
         try:
             _, data = member.post(f"/votes/{paper_pk}/", {"vote": "1" if up else "0"},
                                   json_answer=True)
-            answered = time.monotonic()
-            expected = json.loads(data)["upvotes"]
-            while True:
-                status, _, body = request(member.base, "GET", listing,
-                                          headers={"Accept-Encoding": "identity"})
-                probe.polls += 1
-                shown = count_on_page(body.decode("utf-8", "replace"), paper_pk)
-                if status == 200 and shown == expected:
-                    probe.delays.append(time.monotonic() - answered)
-                    break
-                if time.monotonic() - answered > patience:
-                    probe.unseen += 1
-                    probe.errors.append(f"vote on {paper_pk} not shown after {patience:.0f} s "
-                                        f"(page: {status}, count {shown}, expected {expected})")
-                    break
-                time.sleep(0.02)
-        except (Refused, OSError, http.client.HTTPException, ValueError, KeyError) as exc:
-            probe.errors.append(f"probe: {type(exc).__name__}: {exc}")
+        except (Refused, OSError, http.client.HTTPException) as exc:
+            probe.errors.append(f"probe vote: {type(exc).__name__}: {exc}")
+            continue
+        answered = time.monotonic()
+        expected = json.loads(data)["upvotes"]
+        shows: list[tuple[float, float]] = []
+        lock = threading.Lock()
+        polls: list[threading.Thread] = []
+        while not shows and time.monotonic() - answered < patience:
+            if sum(poll.is_alive() for poll in polls) >= 40:  # the server is that slow
+                time.sleep(every)
+                continue
+            polls.append(threading.Thread(target=_poll, args=(
+                member.base, listing, paper_pk, expected, answered, shows, lock), daemon=True))
+            polls[-1].start()
+            time.sleep(every)
+        for poll in polls:
+            poll.join(timeout=patience)
+        probe.polls += len(polls)
+        if shows:
+            probe.delays.append(min(start for start, _ in shows))
+            probe.waits.append(min(end for _, end in shows))
+        else:
+            probe.unseen += 1
+            probe.errors.append(f"vote on {paper_pk} not shown after {patience:.0f} s "
+                                f"(expected count {expected})")
         up = not up
 
 
