@@ -75,8 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--soak", type=int, default=0,
                         help="seconds of mixed reading while members vote and comment over "
                              "HTTP and an ingest and a digest run go on (the issue: 600)")
-    parser.add_argument("--soak-clients", type=int, default=TARGET_CLIENTS,
-                        help="wrk readers during the soak")
+    parser.add_argument("--soak-clients", type=int, default=50,
+                        help="wrk readers during the soak (a steady load; the vote probe "
+                             "also runs on its own under 200 clients)")
     parser.add_argument("--soak-rate", type=float, default=4.0,
                         help="votes and comments per second during the soak")
     parser.add_argument("--soak-ingest", type=int, default=2000,
@@ -289,22 +290,22 @@ def run(options: dict, stdout) -> int:
                                "--host", "127.0.0.1", "--port", str(port)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     rows: list[dict] = []
-    soak = None
+    soak = visibility = None
     try:
         _wait(base, server)
         with tempfile.TemporaryDirectory(prefix="pf-wrk-") as folder:
             rows = _drive(options, base, targets, Path(folder), stdout)
+            if options["probes"]:
+                visibility = _probe_only(options, base, targets, Path(folder), stdout)
             if options["soak"]:
                 soak = _soak(options, env, base, targets, Path(folder), stdout)
-            elif options["probes"]:
-                soak = _probe_only(options, base, targets, Path(folder), stdout)
     finally:
         server.terminate()
         try:
             server.wait(timeout=60)
         except subprocess.TimeoutExpired:
             server.kill()
-    report = _report(options, built, rows, soak, targets)
+    report = _report(options, built, rows, soak, targets, visibility)
     stdout.write(report + "\n")
     if not options["no_write"]:
         from paperfeed.lib.benchmarks import write_section
@@ -444,7 +445,8 @@ def _run_probe(options: dict, base: str, targets: dict, paper: int, seconds: flo
 
 
 def _probe_only(options: dict, base: str, targets: dict, folder: Path, stdout) -> dict:
-    """Without a soak: time the probe's votes under 200 clients reading the daily page."""
+    """Time the probe's votes while 200 clients read the daily page (the issue's "under
+    that load")."""
     seconds = max(options["duration"], 3 * (options["probes"] + 1))
     paper = _probe_paper(base)
     stop = threading.Event()
@@ -578,7 +580,7 @@ def _mark(ok: bool | None) -> str:
 
 
 def _report(options: dict, built: dict, rows: list[dict], soak: dict | None,
-            targets: dict) -> str:
+            targets: dict, visibility: dict | None = None) -> str:
     static = {r["clients"]: r["rps"] for r in rows if r["page"] == "static"}
     one, five, fifteen = os.getloadavg()
     lines = [f"## Serving: `paperfeed bench load --papers {options['papers']:,} "
@@ -586,7 +588,7 @@ def _report(options: dict, built: dict, rows: list[dict], soak: dict | None,
                                                      if options["soak"] else "") + "`",
              "",
              f"PostgreSQL, {built['papers']:,} papers ({built.get('embedded', 0):,} embedded: "
-             "search runs hybrid, embedding each query), `paperfeed serve` as in docs/deploy.md "
+             "search runs hybrid, embedding each new query), `paperfeed serve` as in docs/deploy.md "
              "(gunicorn gthread, a process per core; Redis page cache), wrk on loopback with "
              "`Accept-Encoding: gzip` on every request. Each page gets "
              f"{options['warmup']} s of the same requests at 10 clients first (not counted), so "
@@ -620,6 +622,12 @@ def _report(options: dict, built: dict, rows: list[dict], soak: dict | None,
                      f"{r['load']} |")
     lines += ["", f"Targets met: {met}, missed: {missed}. Machine load at the end: "
               f"{one:.1f} / {five:.1f} / {fifteen:.1f} (1/5/15 min) on {os.cpu_count()} cores."]
+    if visibility:
+        reads = visibility["reads"]
+        lines += ["", *_visibility_lines(
+            visibility["probe"], f"{visibility['clients']} wrk clients reading the daily page "
+            f"({reads.get('rps', 0):,.0f} requests/s, p99 {reads.get('p99_ms') or 0:.0f} ms, "
+            f"{reads.get('socket_errors', 0) + reads.get('non_2xx', 0)} errors)")]
     if soak:
         lines += [""] + _soak_lines(soak)
     lines += ["", f"Reproduce: `paperfeed bench load --papers {options['papers']} --duration "
@@ -627,10 +635,7 @@ def _report(options: dict, built: dict, rows: list[dict], soak: dict | None,
     return "\n".join(lines)
 
 
-def _soak_lines(soak: dict) -> list[str]:
-    probe = soak["probe"]
-    reads = soak["reads"]
-    read_errors = reads.get("socket_errors", 0) + reads.get("non_2xx", 0)
+def _visibility_lines(probe: dict, under: str) -> list[str]:
     bound = probe["bound_s"]
     shown = (f"p50 **{probe['p50_s']:.2f} s**, max **{probe['max_s']:.2f} s** from the vote's "
              f"answer to the first page request that showed it (and p50 "
@@ -646,14 +651,21 @@ def _soak_lines(soak: dict) -> list[str]:
              f"showed the new count: {shown}; {probe['unseen']} not shown in 60 s{within} the "
              "documented bound "
              f"(`PAPERFEED_PAGE_CACHE_MIN_SECONDS` = {bound} s, papers/pagecache.py), under "
-             f"{soak['clients']} wrk clients reading."]
+             f"{under}."]
     if probe["errors"]:
         lines.append(f"Probe errors: {'; '.join(probe['errors'])}")
-    if "check" not in soak:
-        return lines
+    return lines
+
+
+def _soak_lines(soak: dict) -> list[str]:
+    reads = soak["reads"]
+    read_errors = reads.get("socket_errors", 0) + reads.get("non_2xx", 0)
+    lines = _visibility_lines(soak["probe"], f"the soak below ({soak['clients']} wrk clients "
+                              "reading, votes, comments, an ingest and a digest run)")
     check, ingest, digest = soak["check"], soak["ingest"], soak["digest"]
     ledger = ", ".join(f"{k} {v}" for k, v in sorted(check["digest_ledger"].items())) or "none"
-    lines += ["", f"Soak ({soak['seconds']} s) — {'**passed**' if soak_passed(soak) else '**FAILED**'}: "
+    verdict_word = "**passed**" if soak_passed(soak) else "**FAILED**"
+    lines[:0] = [f"Soak ({soak['seconds']} s) — {verdict_word}: "
               f"wrk read a mix of listings, papers, searches and the API at {soak['clients']} "
               f"clients ({reads.get('rps', 0):,.0f} requests/s, p99 {reads.get('p99_ms') or 0:.0f} "
               f"ms, {read_errors} errors/non-2xx, {reads.get('timeouts', 0)} timeouts; page "

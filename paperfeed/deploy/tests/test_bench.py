@@ -199,3 +199,28 @@ def _soak_result(**changes):
 def test_any_failure_fails_the_soak(failure):
     assert bench.soak_passed(_soak_result())
     assert not bench.soak_passed(_soak_result(**failure))
+
+
+def test_the_report_has_verdicts_the_soak_and_the_votes_shown():
+    rows = [{"page": "static", "signed_in": 0.0, "clients": 200, "load": "1.0 / 1.0",
+             **bench.parse_wrk(WRK_OK)},
+            {"page": "daily", "signed_in": 0.0, "clients": 200, "load": "1.0 / 1.0",
+             "cache_hits": 90, "cache_misses": 10, **bench.parse_wrk(WRK_OK)}]
+    probe = {"votes": 3, "shown": 3, "p50_s": 0.2, "max_s": 1.4, "wait_p50_s": 0.5,
+             "wait_max_s": 2.0, "unseen": 0, "errors": [], "bound_s": 1.0}
+    soak_result = {**_soak_result(), "seconds": 60, "rate": 4.0, "clients": 50, "votes_ok": 9,
+                   "comments_ok": 2, "failures": [], "cache": {"hits": 5, "misses": 7},
+                   "probe": probe,
+                   "ingest": {"exit": 0, "seconds": 30, "summary": "kaggle: new 10", "papers": 10},
+                   "digest": {"exit": 0, "seconds": 20, "summary": "sent 5", "due": 5,
+                              "sink_received": 5},
+                   "check": {**_soak_result()["check"], "votes_checked": 9,
+                             "digest_ledger": {"sent": 5}}}
+    targets = {"paper": ["/papers/1"], "queries": ["dark matter"], "cookies": ["s=1"]}
+    options = {"papers": 20000, "duration": 10, "soak": 60, "warmup": 5}
+    text = bench._report(options, {"papers": 20000}, rows, soak_result, targets,
+                         {"probe": probe, "clients": 200, "reads": {"rps": 700}})
+    assert "| daily | 0% | 200 | 758 | 1.00 | 3.1 | 238.0 | 0 | 90% | ≥0.40×, p99≤100 ms" in text
+    assert "Targets met: 0, missed: 1." in text
+    assert "Soak (60 s) — **passed**" in text and "9 votes and 2 comments accepted" in text
+    assert text.count("— **not** within the documented bound") == 2  # max 1.4 s > 1 s
