@@ -13,6 +13,8 @@ and still ranks. See docs/search.md for the measurements behind these choices.
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -28,6 +30,10 @@ log = logging.getLogger("paperfeed.search")
 MODES = ("bm25", "dense", "hybrid")
 POOL = 100  # candidates taken from each side for hybrid fusion
 DENSE_MAX = 1000  # dense results reachable by paging (a vector search has no "all matches")
+QUERY_CACHE_SIZE = 2048  # query vectors kept per process (1.5 KB each)
+
+_query_vectors: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_query_lock = threading.Lock()
 
 
 @dataclass
@@ -54,11 +60,26 @@ class Engine:
         self.hybrid_weight = hybrid_weight
 
     def embed_query(self, text: str) -> np.ndarray | None:
+        """The query's vector; the last QUERY_CACHE_SIZE queries' are kept in this process
+        (embedding a short query costs tens of ms of CPU, most of a search request, and
+        readers repeat each other's queries)."""
+        key = (self.model_name, text)
+        with _query_lock:
+            cached = _query_vectors.get(key)
+            if cached is not None:
+                _query_vectors.move_to_end(key)
+                return cached
         try:
-            return embeddings.embed([text], self.model_name)[0]
+            vector = embeddings.embed_query(text, self.model_name)
         except Exception:  # a missing or broken model must not take search down
             log.exception("could not embed the query with %s", self.model_name)
             return None
+        vector.setflags(write=False)  # shared by every request that asks the same
+        with _query_lock:
+            _query_vectors[key] = vector
+            while len(_query_vectors) > QUERY_CACHE_SIZE:
+                _query_vectors.popitem(last=False)
+        return vector
 
     def rank(self, parsed: ParsedQuery, *, mode: str = "hybrid", limit: int = 20,
              offset: int = 0, filters: dict | None = None,

@@ -1,8 +1,13 @@
 from django.urls import path
 
+from paperfeed.papers.pagecache import cached_page
 from paperfeed.search.views.search import search
 
 app_name = "search"
 urlpatterns = [
-    path("papers/search", search, name="search"),
+    # Cached like the hot pages: a query's page is rendered once per change of what it
+    # shows (votes, ingests, curators' actions retire it), members get their marks
+    # spliced in. Changes only the index announces (embeddings, a follower catching up)
+    # show within PAPERFEED_PAGE_CACHE_SECONDS.
+    path("papers/search", cached_page(members=True)(search), name="search"),
 ]
