@@ -290,13 +290,14 @@ def bench_embed_workers(env: dict, papers: int, worker_counts: list[int], work: 
     Torch's threads are divided among the workers (``OMP_NUM_THREADS`` = cores / workers,
     at least 1) so that workers on one machine do not oversubscribe its cores.
     """
+    helper = _host_env(env, work / "embed-helper", "embed-helper")
     subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow", "embed-seed",
-                    str(papers)], env=env, check=True)
+                    str(papers)], env=helper, check=True)
     cores = os.cpu_count() or 1
     rows = []
     for workers in worker_counts:
         subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow", "embed-reset"],
-                       env=env, check=True)
+                       env=helper, check=True)
         threads = max(1, cores // workers)
         load_before = os.getloadavg()[:2]
         started = time.time()
@@ -316,7 +317,8 @@ def bench_embed_workers(env: dict, papers: int, worker_counts: list[int], work: 
         wall = time.time() - started
         check = json.loads(subprocess.run(
             [sys.executable, "-m", "paperfeed.search.benchfollow", "embed-check",
-             str(started)], env=env, check=True, capture_output=True, text=True).stdout)
+             str(started), str(workers)], env=helper, check=True, capture_output=True,
+            text=True).stdout)
         rows.append({"workers": workers, "threads": threads, "per_worker": counts,
                      "wall_s": wall, "rate": papers / wall, **check,
                      "load_before": load_before, "load": os.getloadavg()[:2]})
@@ -490,19 +492,22 @@ def _markdown(results: dict) -> str:
             "processes, each with its own data directory (a host), splitting the work through "
             f"PostgreSQL. Torch threads per worker = {emb['cores']} cores ÷ workers. Wall: from "
             "starting the processes (model loading included) until the last exits; steady: "
-            "embeddings committed after the first commit ÷ the time from the first commit to "
-            "the last.", "",
+            "from the moment every worker has committed its first batch to the last commit "
+            "(model loading excluded). Embedded twice: papers the workers reported embedding "
+            "beyond the distinct papers with a vector.", "",
             "| workers | torch threads each | papers each | wall | papers/s (wall) | papers/s "
-            "(steady) | × one worker | embedded twice | load before → after |",
+            "(steady) | × one worker (wall / steady) | embedded twice | load before → after |",
             "|---|---|---|---|---|---|---|---|---|"]
-        one = emb["rows"][0]["rate"]
+        one, one_steady = emb["rows"][0]["rate"], emb["rows"][0]["steady_rate"]
         for r in emb["rows"]:
             steady = f"{r['steady_rate']:.1f}" if r["steady_rate"] else "–"
+            versus = (f"{r['steady_rate'] / one_steady:.2f}" if r["steady_rate"] and one_steady
+                      else "–")
             twice = sum(r["per_worker"]) - r["distinct"]
             lines.append(
                 f"| {r['workers']} | {r['threads']} | {' + '.join(map(str, r['per_worker']))} | "
-                f"{r['wall_s']:.1f} s | {r['rate']:.1f} | {steady} | {r['rate'] / one:.2f} | "
-                f"{twice} | {_load(r['load_before'])} → {_load(r['load'])} |")
+                f"{r['wall_s']:.1f} s | {r['rate']:.1f} | {steady} | {r['rate'] / one:.2f} / "
+                f"{versus} | {twice} | {_load(r['load_before'])} → {_load(r['load'])} |")
         lines.append("")
     lines.append("Reproduce: `paperfeed bench follow --database-url postgres://… --dir "
                  "/var/tmp/vec --vector-base 100000,250000,500000,1000000 --bootstrap-papers "
@@ -597,22 +602,35 @@ def _embed_reset() -> None:
     PaperEmbedding.objects.all().delete()
 
 
-def _embed_check(since: float) -> None:
-    """The embedding rows now, and how the commits spread in time (JSON on stdout)."""
+def _embed_check(since: float, workers: int) -> None:
+    """The embedding rows now, and the steady rate (JSON on stdout).
+
+    Steady: from the moment every worker has committed its first batch (the ``workers``-th
+    batch; model loading is over) to the last commit, the rows committed in between. A
+    batch's rows are written within milliseconds; batches are told apart by a gap.
+    """
     from django.db import connection
 
     with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), count(DISTINCT paper_id), "
-                       "extract(epoch FROM min(created_at)), extract(epoch FROM max(created_at)) "
-                       "FROM search_paperembedding")
-        total, distinct, first, last = cursor.fetchone()
-        cursor.execute("SELECT count(*) FROM search_paperembedding WHERE created_at > "
-                       "to_timestamp(%s)", [float(first or 0)])
-        after_first = cursor.fetchone()[0]
-    span = float(last or 0) - float(first or 0)
-    print(json.dumps({"embeddings": total, "distinct": distinct,
-                      "first_commit_s": float(first or since) - since,
-                      "steady_rate": after_first / span if span > 0 else None}))
+        cursor.execute("SELECT count(*), count(DISTINCT paper_id) FROM search_paperembedding")
+        total, distinct = cursor.fetchone()
+        cursor.execute("SELECT extract(epoch FROM created_at) FROM search_paperembedding "
+                       "ORDER BY created_at")
+        times = [float(row[0]) for row in cursor.fetchall()]
+    batches: list[list[float]] = []
+    for at in times:
+        if batches and at - batches[-1][-1] < 0.05:
+            batches[-1].append(at)
+        else:
+            batches.append([at])
+    steady = None
+    if len(batches) > workers:
+        start = batches[workers - 1][-1]
+        rows = sum(len(b) for b in batches[workers:])
+        steady = rows / (batches[-1][-1] - start)
+    print(json.dumps({"embeddings": total, "distinct": distinct, "batches": len(batches),
+                      "first_commit_s": (times[0] - since) if times else None,
+                      "steady_rate": steady}))
 
 
 if __name__ == "__main__":
@@ -629,4 +647,4 @@ if __name__ == "__main__":
     elif sys.argv[1] == "embed-reset":
         _embed_reset()
     elif sys.argv[1] == "embed-check":
-        _embed_check(float(sys.argv[2]))
+        _embed_check(float(sys.argv[2]), int(sys.argv[3]))

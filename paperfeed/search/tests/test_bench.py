@@ -59,3 +59,18 @@ def test_bench_follow_sizes_must_be_positive_whole_numbers():
     for bad in ("", "1M", "0", "5,-1"):
         with pytest.raises(SystemExit, match="number"):
             _sizes(bad)
+
+
+def test_bench_follow_reports_work_done_twice_by_embedding_workers():
+    from paperfeed.search.benchfollow import _markdown
+
+    def row(workers, per_worker, distinct, steady):
+        return {"workers": workers, "threads": 2 // workers, "per_worker": per_worker,
+                "wall_s": 10.0, "rate": sum(per_worker) / 10, "embeddings": distinct,
+                "distinct": distinct, "steady_rate": steady, "load_before": (1, 1),
+                "load": (2, 2)}
+
+    text = _markdown({"embed": {"papers": 100, "cores": 2, "rows": [
+        row(1, [100], 100, 4.0), row(2, [60, 44], 100, 6.0)]}})
+    assert "| 1 | 2 | 100 | 10.0 s | 10.0 | 4.0 | 1.00 / 1.00 | 0 |" in text
+    assert "| 2 | 1 | 60 + 44 | 10.0 s | 10.4 | 6.0 | 1.04 / 1.50 | 4 |" in text
