@@ -52,6 +52,9 @@ def add_arguments(parser) -> None:
                              "build grows to the largest, saved at each size)")
     parser.add_argument("--embed-papers", type=int, default=480,
                         help="real abstracts embedded by one, then two workers")
+    parser.add_argument("--baseline-code",
+                        help="an older checkout whose bootstrap reading and keyword writing "
+                             "the phase part compares with this code's")
     parser.add_argument("--results", help="JSON file keeping each part's figures across runs")
     parser.add_argument("--scratch-prefix", default="paperfeed_bench_follow",
                         help="name prefix of the scratch databases (dropped afterwards)")
@@ -59,7 +62,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--build-expansion", type=int, default=BUILD_EXPANSION,
                         help="HNSW beam width for building the synthetic bases")
     parser.add_argument("--dir", help="keep the synthetic vector index here and reuse it")
-    parser.add_argument("--skip", default="", help="comma-separated: vectors,bootstrap,lag,embed")
+    parser.add_argument("--skip", default="", help="comma-separated: vectors,bootstrap,phase,lag,embed")
     parser.add_argument("--doc", default=str(DOC), help="markdown file to write the figures to")
 
 
@@ -243,6 +246,26 @@ def bench_bootstrap(env: dict, papers: int, seeded: int, work: Path) -> dict:
             "load": os.getloadavg()[:2]}
 
 
+def bench_phase(env: dict, papers: int, seeded: int, baseline: Path, work: Path) -> dict:
+    """The bootstrap's reading and keyword writing (no HNSW build) at ``papers`` (the
+    database holds ``seeded`` already), by this code and by the checkout in ``baseline``,
+    back to back on the same database."""
+    if papers > seeded:
+        _say(f"seeding papers {seeded:,}..{papers:,} with stored vectors")
+        subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow", "seed",
+                        str(seeded), str(papers - seeded)],
+                       env=_host_env(env, work / "phase-seeder", "seeder"), check=True)
+    runs = {}
+    for label, code in (("baseline", baseline), ("now", Path(__file__).resolve().parents[2])):
+        host = {**_host_env(env, work / f"phase-{label}", f"phase-{label}"),
+                "PYTHONPATH": str(code)}
+        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "phase", label],
+                              env=host, check=True, capture_output=True, text=True)
+        runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
+        _say(json.dumps(runs[label]))
+    return {"papers": papers, "baseline_code": str(baseline), **runs}
+
+
 def bench_lag(env: dict, rate: int, seconds: int, work: Path) -> dict:
     from paperfeed.search.keyword import KeywordIndex
     from paperfeed.search.query import parse_query
@@ -339,7 +362,7 @@ def _sizes(text: str) -> list[int]:
     return sizes
 
 
-PARTS = ("vectors", "bootstrap", "lag", "embed")
+PARTS = ("vectors", "bootstrap", "phase", "lag", "embed")
 
 
 def run(options: dict, stdout) -> int:
@@ -374,7 +397,7 @@ def run(options: dict, stdout) -> int:
                 _say(json.dumps(rows[size]))
             results["vectors"] = [rows[size] for size in sorted(rows)]
             save()
-        if skip >= {"bootstrap", "lag", "embed"}:
+        if skip >= {"bootstrap", "phase", "lag", "embed"}:
             pass
         elif connection.vendor != "postgresql" and not options["database_url"].startswith("postgres"):
             _say("the bootstrap, lag and embedding benchmarks need PostgreSQL (--database-url)")
@@ -395,6 +418,14 @@ def run(options: dict, stdout) -> int:
                         _say(json.dumps(rows[size]))
                         results["bootstrap"] = [rows[n] for n in sorted(rows)]
                         save()
+                if "phase" not in skip:
+                    if not options["baseline_code"]:
+                        raise SystemExit("the phase part compares with an older checkout: "
+                                         "--baseline-code DIR (or --skip phase)")
+                    results["phase"] = bench_phase(
+                        env, max(bootstrap_sizes), 0 if "bootstrap" in skip else
+                        max(bootstrap_sizes), Path(options["baseline_code"]), work)
+                    save()
                 if "lag" not in skip:
                     results["lag"] = bench_lag(env, options["rate"], options["seconds"], work)
                     _say(json.dumps(results["lag"]))
@@ -478,6 +509,22 @@ def _markdown(results: dict) -> str:
                 f"{b.get('vector_s', float('nan')):.1f} s | {b['command_s']:.1f} s | "
                 f"{b['papers'] / b['rebuild_s']:,.0f} | {_load(b.get('load', (0, 0)))} |")
         lines.append("")
+    if phase := results.get("phase"):
+        before, now = phase["baseline"], phase["now"]
+        lines += [
+            f"Where the bootstrap's time goes besides the HNSW build, at {phase['papers']:,} "
+            "papers: reading the rows and writing the keyword index, and reading and decoding "
+            "the stored vectors (the vector index only drains them), by the code before this "
+            "change (a keyword commit every 2,000 papers with a delete per document; vectors "
+            "read with OFFSET pages, decoded row by row) and now, back to back:", "",
+            "| | keyword index | reading vectors | total | load |", "|---|---|---|---|---|",
+            f"| before | {before['keyword_s']:.1f} s | {before['vector_read_s']:.1f} s | "
+            f"{before['total_s']:.1f} s | {_load(before['load'])} |",
+            f"| now | {now['keyword_s']:.1f} s | {now['vector_read_s']:.1f} s | "
+            f"{now['total_s']:.1f} s | {_load(now['load'])} |",
+            f"| before ÷ now | {before['keyword_s'] / now['keyword_s']:.1f}× | "
+            f"{before['vector_read_s'] / now['vector_read_s']:.1f}× | "
+            f"{before['total_s'] / now['total_s']:.1f}× | |", ""]
     if lag := results.get("lag"):
         lines += [
             f"Follower lag while another process ingests {lag['rate']:,} papers a minute "
@@ -511,8 +558,8 @@ def _markdown(results: dict) -> str:
         lines.append("")
     lines.append("Reproduce: `paperfeed bench follow --database-url postgres://… --dir "
                  "/var/tmp/vec --vector-base 100000,250000,500000,1000000 --bootstrap-papers "
-                 "20000,100000 --results /var/tmp/follow.json` (`--skip "
-                 "vectors,bootstrap,lag,embed` to run parts; `--results` keeps the other parts' "
+                 "20000,100000 --baseline-code <older checkout> --results /var/tmp/follow.json` "
+                 "(`--skip vectors,bootstrap,phase,lag,embed` to run parts; `--results` keeps the other parts' "
                  "rows).")
     return "\n".join(lines)
 
@@ -633,6 +680,31 @@ def _embed_check(since: float, workers: int) -> None:
                       "steady_rate": steady}))
 
 
+def _phase(label: str) -> None:
+    """A rebuild's database reading and keyword writing without the HNSW build, by the
+    ``paperfeed`` on PYTHONPATH (this checkout or a baseline's): the vector index's rebuild
+    only drains the batches it is given. JSON on stdout."""
+    from paperfeed.search import indexing
+    from paperfeed.search.service import get_engine
+
+    engine = get_engine()
+    drained: dict = {}
+
+    def drain(batches, total=None) -> int:  # noqa: ARG001
+        started = time.monotonic()
+        count = sum(len(ids) for ids, _ in batches)
+        drained.update(vectors=count, vector_read_s=time.monotonic() - started)
+        return count
+
+    engine.vectors.rebuild = drain
+    started = time.monotonic()
+    keywords, _ = indexing.rebuild(engine)
+    total = time.monotonic() - started
+    print(json.dumps({"code": label, "keywords": keywords, "total_s": total,
+                      "keyword_s": total - drained["vector_read_s"], **drained,
+                      "load": os.getloadavg()[:2]}))
+
+
 if __name__ == "__main__":
     import django
 
@@ -642,6 +714,8 @@ if __name__ == "__main__":
         _seed(int(sys.argv[2]), int(sys.argv[3]))
     elif sys.argv[1] == "ingest":
         _ingest(int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
+    elif sys.argv[1] == "phase":
+        _phase(sys.argv[2])
     elif sys.argv[1] == "embed-seed":
         _embed_seed(int(sys.argv[2]))
     elif sys.argv[1] == "embed-reset":
