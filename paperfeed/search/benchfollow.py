@@ -381,9 +381,17 @@ def run(options: dict, stdout) -> int:
                      if results_path and results_path.exists() else {})
     work = Path(tempfile.mkdtemp(prefix="pf-bench-follow-"))
 
+    measured: set[str] = set()
+
     def save() -> None:
+        # Re-read first: another run may have saved its parts meanwhile; keep them.
+        measured.update(part for part in PARTS if part in results and part not in skip)
         if results_path:
-            results_path.write_text(json.dumps(results, indent=1))
+            kept = json.loads(results_path.read_text()) if results_path.exists() else {}
+            results.update({k: v for k, v in kept.items() if k not in measured})
+            tmp = results_path.with_name(results_path.name + ".tmp")
+            tmp.write_text(json.dumps(results, indent=1))
+            os.replace(tmp, results_path)
 
     try:
         if "vectors" not in skip:
@@ -440,6 +448,7 @@ def run(options: dict, stdout) -> int:
                 drop_postgres(options["database_url"], name + "_embed")
     finally:
         shutil.rmtree(work, ignore_errors=True)
+    save()
     markdown = _markdown(results)
     write_section("follow", markdown, Path(options["doc"]))
     stdout.write(markdown)
