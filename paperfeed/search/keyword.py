@@ -126,6 +126,34 @@ class KeywordIndex:
         self.refresh(force=True)
         return count
 
+    def replace_all(self, docs: Iterable[KeywordDoc], *, threads: int = 1,
+                    heap: int = WRITER_HEAP, progress=None) -> int:
+        """Replace the whole index with ``docs`` in one commit (a rebuild).
+
+        One writer for everything: no per-document delete (the index is emptied in the
+        same commit), no commit per batch; tantivy flushes a segment whenever ``heap``
+        fills, so memory stays bounded however many documents come. Readers see the old
+        index until the commit, then the new one.
+        """
+        writer = self._writer(threads, heap)
+        count = 0
+        try:
+            writer.delete_all_documents()
+            for doc in docs:
+                writer.add_document(self._document(doc))
+                count += 1
+                if progress is not None:
+                    progress(1)
+            writer.commit()
+            writer.wait_merging_threads()
+        except BaseException:
+            writer.rollback()
+            raise
+        finally:
+            del writer
+        self.refresh(force=True)
+        return count
+
     def clear(self) -> None:
         writer = self._writer()
         try:

@@ -99,3 +99,44 @@ def test_reindex_rebuilds_from_the_database(django_capture_on_commit_callbacks, 
     assert _ids("zebrafish") == []  # no on_commit here: the index missed it
     call_command("reindex", stdout=open("/dev/null", "w"), stderr=open("/dev/null", "w"))
     assert len(_ids("zebrafish")) == 1
+
+
+@pytest.mark.django_db
+def test_a_rebuild_streams_every_visible_paper_and_stored_vector_in_pages():
+    import numpy as np
+
+    from paperfeed.search.embeddings import configured_model
+    from paperfeed.search.indexing import rebuild
+    from paperfeed.search.models import PaperEmbedding
+
+    apply_records([_record(f"2402.{n:05d}", f"Lamprey paper {n}") for n in range(7)])
+    papers = list(Paper.objects.order_by("pk"))
+    Paper.objects.filter(pk=papers[3].pk).update(status=Paper.Status.HIDDEN)
+    rng = np.random.default_rng(1)
+    stored = {p.pk: rng.normal(size=384).astype(np.float32) for p in papers}
+    PaperEmbedding.objects.bulk_create([
+        PaperEmbedding(paper_id=pk, model=configured_model(), text_hash="x",
+                       vector=PaperEmbedding.pack(v)) for pk, v in stored.items()])
+    engine = get_engine()
+    engine.keyword.upsert([KeywordDoc(id=999_999, title="lamprey left over")])
+    # Pages of 2 rows: four pages of visible papers, the last one short.
+    keywords, vectors = rebuild(engine, batch_size=2)
+    assert (keywords, vectors) == (6, 6)
+    assert sorted(_ids("lamprey")) == sorted(p.pk for p in papers if p.pk != papers[3].pk)
+    got = engine.vectors.get([p.pk for p in papers])
+    assert sorted(got) == sorted(p.pk for p in papers if p.pk != papers[3].pk)
+    for pk, vector in got.items():  # float16 in the database, decoded once per batch
+        assert np.allclose(vector, stored[pk], atol=1e-2)
+
+
+def test_replace_all_swaps_the_whole_index_in_one_commit(tmp_path):
+    index = KeywordIndex(tmp_path)
+    index.upsert([KeywordDoc(id=1, title="old newt")])
+
+    def docs():
+        yield KeywordDoc(id=2, title="new newt")
+        assert index.search(parse_query("newt"), limit=5)[1] == 1  # still the old one
+        yield KeywordDoc(id=3, title="another newt")
+
+    assert index.replace_all(docs()) == 2
+    assert index.num_docs == 2 and index.search(parse_query("old"), limit=5)[1] == 0
