@@ -660,7 +660,7 @@ def _visibility_lines(probe: dict, under: str) -> list[str]:
 def _soak_lines(soak: dict) -> list[str]:
     reads = soak["reads"]
     read_errors = reads.get("socket_errors", 0) + reads.get("non_2xx", 0)
-    lines = _visibility_lines(soak["probe"], f"the soak below ({soak['clients']} wrk clients "
+    lines = _visibility_lines(soak["probe"], f"the soak above ({soak['clients']} wrk clients "
                               "reading, votes, comments, an ingest and a digest run)")
     check, ingest, digest = soak["check"], soak["ingest"], soak["digest"]
     ledger = ", ".join(f"{k} {v}" for k, v in sorted(check["digest_ledger"].items())) or "none"
