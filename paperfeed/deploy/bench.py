@@ -135,7 +135,7 @@ from paperfeed.deploy.loadcorpus import MEMBERS, search_queries, session_cookie
 rng = random.Random(14)
 latest = Paper.objects.latest_feed_day()
 year, week, _ = latest.isocalendar()
-ids = list(Paper.objects.visible().values_list("arxiv_id", flat=True))
+ids = list(Paper.objects.visible().exclude(arxiv_id=None).values_list("arxiv_id", flat=True))
 papers = sorted(rng.sample(ids, min(len(ids), {options['paper_pages']})))
 day = list(Paper.objects.visible().filter(feed_date=latest).values_list("pk", flat=True))
 members = [f"reader{{n}}" for n in range(MEMBERS)]
