@@ -135,7 +135,7 @@ from paperfeed.deploy.loadcorpus import MEMBERS, search_queries, session_cookie
 rng = random.Random(14)
 latest = Paper.objects.latest_feed_day()
 year, week, _ = latest.isocalendar()
-ids = list(Paper.objects.visible().values_list("arxiv_id", flat=True))
+ids = list(Paper.objects.visible().exclude(arxiv_id=None).values_list("arxiv_id", flat=True))
 papers = sorted(rng.sample(ids, min(len(ids), {options['paper_pages']})))
 day = list(Paper.objects.visible().filter(feed_date=latest).values_list("pk", flat=True))
 members = [f"reader{{n}}" for n in range(MEMBERS)]
@@ -660,7 +660,7 @@ def _visibility_lines(probe: dict, under: str) -> list[str]:
 def _soak_lines(soak: dict) -> list[str]:
     reads = soak["reads"]
     read_errors = reads.get("socket_errors", 0) + reads.get("non_2xx", 0)
-    lines = _visibility_lines(soak["probe"], f"the soak below ({soak['clients']} wrk clients "
+    lines = _visibility_lines(soak["probe"], f"the soak above ({soak['clients']} wrk clients "
                               "reading, votes, comments, an ingest and a digest run)")
     check, ingest, digest = soak["check"], soak["ingest"], soak["digest"]
     ledger = ", ".join(f"{k} {v}" for k, v in sorted(check["digest_ledger"].items())) or "none"
