@@ -303,7 +303,7 @@ def bench_lag(env: dict, rate: int, seconds: int, work: Path) -> dict:
         follower.wait(30)
     lags = [seen[m] - committed[m] for m in committed]
     return {"rate": rate, "seconds": seconds, "batches": len(committed),
-            "papers": len(committed) * 100, **{k: v for k, v in _stats(lags).items()}}
+            "papers": len(committed) * 100, "load": os.getloadavg()[:2], **_stats(lags)}
 
 
 def bench_embed_workers(env: dict, papers: int, worker_counts: list[int], work: Path) -> dict:
