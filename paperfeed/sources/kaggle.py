@@ -20,6 +20,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import sys
 import threading
 import time
@@ -229,8 +230,20 @@ def _parsing_pool(workers: int) -> Iterator[Pool | None]:
     if workers < 1:
         yield None
         return
-    with multiprocessing.get_context("fork").Pool(workers) as pool:
+    with multiprocessing.get_context("fork").Pool(workers, initializer=_default_signals) as pool:
         yield pool
+
+
+def _default_signals() -> None:
+    """A parsing worker dies on SIGTERM, whatever handler its parent had installed.
+
+    Leaving the pool terminates its workers with SIGTERM while they may wait on the
+    task queue's lock; a forked worker keeps the parent's Python handler (the worker
+    and digest commands set one to stop gracefully), which only sets a flag and
+    lets the wait go on, so the pool's join never returned.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops the import on Ctrl-C
 
 
 def _parsed_chunks(stream: IO[bytes], name: str, size: int, pool: Pool | None, workers: int,

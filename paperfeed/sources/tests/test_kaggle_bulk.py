@@ -212,3 +212,16 @@ def test_an_import_leaves_postgresql_with_statistics_of_its_tables(lines):
     # Never analysed, a table's estimate is -1; ANALYZE counts its 200 rows (or more).
     assert estimates["papers_paper"] == estimates["papers_sourcerecord"] == 200
     assert estimates["papers_paperversion"] >= 200
+
+
+def test_parsing_workers_die_on_sigterm_whatever_the_parent_installed():
+    """Leaving the pool SIGTERMs its workers; a forked worker that kept the parent's
+    graceful-stop handler (the worker and digest commands install one) lived on, and
+    the import hung in the pool's join."""
+    previous = signal.signal(signal.SIGTERM, lambda *_: None)
+    try:
+        with kaggle._parsing_pool(1) as pool:
+            in_worker = pool.apply(signal.getsignal, (signal.SIGTERM,))
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert in_worker == signal.SIG_DFL

@@ -76,17 +76,20 @@ class Command(BaseCommand):
             nonlocal stopping
             stopping = True
 
-        signal.signal(signal.SIGTERM, stop)
-        signal.signal(signal.SIGINT, stop)
-        while not stopping:
-            close_old_connections()
-            stats = sender.run_once()
-            if stats.sent or stats.failed or stats.in_doubt or stats.retrying:
-                self.stdout.write(stats.summary())
-            # Sleep in short steps so SIGTERM ends the loop promptly, never mid-batch.
-            deadline = time.monotonic() + settings.DIGESTS["LOOP_SECONDS"]
-            while not stopping and time.monotonic() < deadline:
-                time.sleep(min(1.0, deadline - time.monotonic()))
+        previous = {sig: signal.signal(sig, stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+        try:
+            while not stopping:
+                close_old_connections()
+                stats = sender.run_once()
+                if stats.sent or stats.failed or stats.in_doubt or stats.retrying:
+                    self.stdout.write(stats.summary())
+                # Sleep in short steps so SIGTERM ends the loop promptly, never mid-batch.
+                deadline = time.monotonic() + settings.DIGESTS["LOOP_SECONDS"]
+                while not stopping and time.monotonic() < deadline:
+                    time.sleep(min(1.0, deadline - time.monotonic()))
+        finally:
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
     def _dry_run(self, to: Path | None) -> None:
         messages = preview_messages()
