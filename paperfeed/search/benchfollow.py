@@ -526,7 +526,9 @@ def _markdown(results: dict) -> str:
                 f"{b['papers'] / b['rebuild_s']:,.0f} | {_load(b.get('load', (0, 0)))} |")
         largest = rows[-1]
         graph = largest.get("vector_s", float("nan")) / largest["rebuild_s"]
-        lines += ["", f"Building the HNSW graph is {graph:.0%} of the rebuild at "
+        lines += ["", "The rows may come from separate runs at different loads: compare them "
+                  "by the last column.",
+                  f"Building the HNSW graph is {graph:.0%} of the rebuild at "
                   f"{largest['papers']:,} papers; it runs on every core (usearch), so more "
                   "cores bootstrap proportionally faster."]
         if largest["papers"] < 1_000_000:
