@@ -409,10 +409,39 @@ def splice(html: str, region: str, replacement: str) -> str:
     return before + start + replacement + end + after if found else html
 
 
-def _personalise(request: HttpRequest, html: str) -> str:
-    from django.template.loader import render_to_string
+# A signed-in member's account links and menu entries, rendered once per process: they
+# depend on nothing but the member's username (their sign-out form's CSRF token is left as
+# CSRF_MARK and filled in by respond()), so a renamed member gets a new key and nothing
+# needs retiring. Bounded: cleared when full.
+_FRAGMENTS: dict[tuple[str, int, str], str] = {}
+FRAGMENT_ENTRIES = 4096
 
-    html = splice(html, "member-nav", render_to_string("partials/nav_member.html", request=request))
+
+def member_fragment(request: HttpRequest, template: str) -> str:
+    """``template`` rendered for the signed-in ``request.user``, from this process's memo."""
+    user = request.user
+    key = (template, user.pk, user.get_username())
+    found = _FRAGMENTS.get(key)
+    if found is None:
+        from django.template.loader import render_to_string
+
+        # No request: no context processors, so no per-visitor token, only the mark.
+        found = render_to_string(template, {"user": user, "csrf_token": CSRF_MARK})
+        if len(_FRAGMENTS) >= FRAGMENT_ENTRIES:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[key] = found
+    return found
+
+
+def _reset_fragments(setting: str, **kwargs) -> None:
+    _FRAGMENTS.clear()  # URLs, static files and templates may all have changed
+
+
+setting_changed.connect(_reset_fragments, dispatch_uid="pagecache-fragments")
+
+
+def _personalise(request: HttpRequest, html: str) -> str:
+    html = splice(html, "member-nav", member_fragment(request, "partials/nav_member.html"))
     for personalise in PERSONALISERS:
         html = personalise(request, html)
     return html

@@ -341,6 +341,28 @@ class MemberPagesTests(CommunityTestCase):
             for persona in (self.member, self.curator):
                 self.assert_cached_page_is_the_full_render(url, persona)
 
+    def test_account_links_are_rendered_once_per_member_and_follow_a_rename(self):
+        fragments = {"partials/header_account.html", "partials/header_account_short.html",
+                     "partials/nav_member.html"}
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.member)
+        client.get(DAY)  # stored
+        first = client.get(DAY)
+        second = client.get(DAY)
+        assert not fragments & {t.name for t in second.templates}
+        assert _untokened(first) == _untokened(second) and _token(first) != _token(second)
+        assert ">member</a>" in second.content.decode()
+        # The memo is keyed by the username: a renamed member's links follow at once.
+        type(self.member).objects.filter(pk=self.member.pk).update(username="renamed")
+        renamed = client.get(DAY).content.decode()
+        assert ">renamed</a>" in renamed and ">member</a>" not in renamed
+        # The sign-out form's token, filled in per request, is this visitor's and works.
+        page = client.get(DAY)
+        form = re.search(r'action="/accounts/logout/".*?value="([^"]+)"', page.content.decode(), re.S)
+        assert form, "no sign-out form"
+        out = client.post(reverse("community:logout"), {"csrfmiddlewaretoken": form.group(1)})
+        assert out.status_code == 302 and "_auth_user_id" not in client.session
+
     def test_a_members_paper_page_costs_a_few_queries_not_a_render(self):
         url = self.paper.get_absolute_url()
         self.client.force_login(self.member)
