@@ -17,7 +17,7 @@ from django.urls import reverse
 
 from paperfeed.community.votes import voted_ids
 from paperfeed.papers.models import Paper
-from paperfeed.papers.pagecache import splice
+from paperfeed.papers.pagecache import member_fragment, splice
 
 
 def _mark_voted(html: str, paper_id: int) -> str:
@@ -62,7 +62,7 @@ def _paper_page(request: HttpRequest, html: str, prefix: str) -> str:
 def personalise(request: HttpRequest, html: str) -> str:
     for region, template in (("account", "partials/header_account.html"),
                              ("account-short", "partials/header_account_short.html")):
-        html = splice(html, region, render_to_string(template, request=request))
+        html = splice(html, region, member_fragment(request, template))
     prefix = re.escape(reverse("community:vote", args=[0])).replace("0", r"(\d+)", 1)
     ids = {int(pk) for pk in re.findall(rf'action="{prefix}"', html)}
     voted = voted_ids(request.user, ids)

@@ -475,13 +475,17 @@ def _markdown(results: dict) -> str:
              "",
              "Load: the machine's 1/5-minute load average when the row was measured (2 cores, "
              "shared with other engineers' work and a 1M-paper corpus build; every time here "
-             "is an upper bound). Ratios are of the same run.", ""]
+             "is an upper bound). Ratios are of the same run. The parts ran separately "
+             "(`--results` keeps each part's rows), so each row carries the load of its own "
+             "time; the date at the end is when this section was written.", ""]
     if rows := results.get("vectors"):
         batch = rows[0]["batch"]
         lines += [
             f"Adding {batch:,} vectors to an index of N (384-d, f16, connectivity 16, synthetic "
             "unit vectors). Before: read the whole file, add, write it all back (fsynced). "
-            "Now: write one new segment; the base is not read.", "",
+            "Now: write one new segment; the base is not read. The file is in the page "
+            "cache for both (it was just copied), so \"before\" is a lower bound for a "
+            "host that has to read it from disk.", "",
             "| N | file | before | of which read / add / write | now: one segment | "
             "before ÷ now | reader sees it (first search) | search: one file / base + 1 "
             "segment | load |",
@@ -522,7 +526,9 @@ def _markdown(results: dict) -> str:
                 f"{b['papers'] / b['rebuild_s']:,.0f} | {_load(b.get('load', (0, 0)))} |")
         largest = rows[-1]
         graph = largest.get("vector_s", float("nan")) / largest["rebuild_s"]
-        lines += ["", f"Building the HNSW graph is {graph:.0%} of the rebuild at "
+        lines += ["", "The rows may come from separate runs at different loads: compare them "
+                  "by the last column.",
+                  f"Building the HNSW graph is {graph:.0%} of the rebuild at "
                   f"{largest['papers']:,} papers; it runs on every core (usearch), so more "
                   "cores bootstrap proportionally faster."]
         if largest["papers"] < 1_000_000:

@@ -6,8 +6,10 @@ Run twice: with the local-memory cache, and with the Redis server on 127.0.0.1:6
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import re
 import socket
+import urllib.request
 import uuid
 
 import pytest
@@ -179,7 +181,8 @@ class FastPathTests(CommunityTestCase):
             _token(first).encode(), _token(second).encode())
         # What the skipped middleware and the one above would have added.
         assert second["X-Frame-Options"] == "DENY" and "default-src" in second["Content-Security-Policy"]
-        assert second["Content-Length"] == str(len(second.content)) and second["Vary"] == "Cookie"
+        assert second["Content-Length"] == str(len(second.content))
+        assert second["Vary"] == "Cookie, Accept-Encoding" and not second.has_header("Content-Encoding")
         assert second["ETag"] == first["ETag"]
 
     def test_its_csrf_token_lets_the_visitor_subscribe_and_a_forged_one_does_not(self):
@@ -338,6 +341,28 @@ class MemberPagesTests(CommunityTestCase):
             for persona in (self.member, self.curator):
                 self.assert_cached_page_is_the_full_render(url, persona)
 
+    def test_account_links_are_rendered_once_per_member_and_follow_a_rename(self):
+        fragments = {"partials/header_account.html", "partials/header_account_short.html",
+                     "partials/nav_member.html"}
+        client = Client(enforce_csrf_checks=True)
+        client.force_login(self.member)
+        client.get(DAY)  # stored
+        first = client.get(DAY)
+        second = client.get(DAY)
+        assert not fragments & {t.name for t in second.templates}
+        assert _untokened(first) == _untokened(second) and _token(first) != _token(second)
+        assert ">member</a>" in second.content.decode()
+        # The memo is keyed by the username: a renamed member's links follow at once.
+        type(self.member).objects.filter(pk=self.member.pk).update(username="renamed")
+        renamed = client.get(DAY).content.decode()
+        assert ">renamed</a>" in renamed and ">member</a>" not in renamed
+        # The sign-out form's token, filled in per request, is this visitor's and works.
+        page = client.get(DAY)
+        form = re.search(r'action="/accounts/logout/".*?value="([^"]+)"', page.content.decode(), re.S)
+        assert form, "no sign-out form"
+        out = client.post(reverse("community:logout"), {"csrfmiddlewaretoken": form.group(1)})
+        assert out.status_code == 302 and "_auth_user_id" not in client.session
+
     def test_a_members_paper_page_costs_a_few_queries_not_a_render(self):
         url = self.paper.get_absolute_url()
         self.client.force_login(self.member)
@@ -347,6 +372,173 @@ class MemberPagesTests(CommunityTestCase):
         with self.assertNumQueries(8):
             response = self.client.get(url)
         assert "Add a comment" in response.content.decode()
+
+
+class GzipTests(CommunityTestCase):
+    """The gzip-compressed copy of a cached page (pagecache.gzip_parts): the same page,
+    this visitor's token in it, for the readers whose Accept-Encoding takes gzip."""
+
+    GZIP = {"Accept-Encoding": "gzip, deflate, br"}
+
+    def get(self, url=DAY, client=None, method="get", **headers):
+        return getattr(client or self.client, method)(url, headers=headers)
+
+    def test_a_gzip_reader_gets_the_page_compressed_with_their_own_token(self):
+        identity = self.get()  # rendered and stored
+        for path in ("decorator", "fast path"):
+            served = fastpath.stats["served"]
+            client = Client()
+            if path == "decorator":  # a session cookie that is no session: down the stack
+                client.cookies["sessionid"] = "made-up"
+            compressed = self.get(client=client, **self.GZIP)
+            assert (fastpath.stats["served"] == served + 1) == (path == "fast path")
+            assert compressed["Content-Encoding"] == "gzip", path
+            assert compressed["Vary"] == "Cookie, Accept-Encoding"
+            assert compressed["Content-Length"] == str(len(compressed.content))
+            page = _one_gzip_member(compressed.content)
+            assert len(compressed.content) < len(page) / 2, path  # a 7 KB test page
+            assert _untokened_bytes(page) == _untokened(identity).encode(), path
+            token = _token_of(page.decode())
+            assert _does_token_match(token, compressed.cookies["csrftoken"].value)
+            assert compressed["ETag"] == identity["ETag"][:-1] + '-gz"'
+
+    def test_its_token_lets_the_visitor_subscribe(self):
+        client = Client(enforce_csrf_checks=True)
+        self.get(client=client)
+        page = gzip.decompress(self.get(client=client, **self.GZIP).content).decode()
+        ok = client.post(reverse("digests:subscribe"), {"email": "reader@example.org",
+                                                        "csrfmiddlewaretoken": _token_of(page)})
+        assert ok.status_code == 302, ok.content[:300]
+
+    def test_accept_encoding_is_parsed_not_searched(self):
+        self.get()
+        for value, wanted in (("gzip", True), ("GZip;q=0.5", True), ("deflate, gzip;q=1.0", True),
+                              ("*", True), ("br, *;q=0.1", True), ("x-gzip", True),
+                              ("gzip;q=0", False), ("gzip;q=0.000, *", False),
+                              ("*;q=0", False), ("identity", False), ("br, deflate", False),
+                              ("gzip;q=abc", False), ("gzip;q=2", False), ("", False)):
+            response = self.get(**{"Accept-Encoding": value})
+            assert (response.get("Content-Encoding") == "gzip") is wanted, value
+            body = gzip.decompress(response.content) if wanted else response.content
+            assert self.paper.title.encode() in body, value
+        no_header = self.get()
+        assert not no_header.has_header("Content-Encoding") and b"<html" in no_header.content
+
+    def test_head_and_conditional_gets_for_both_copies(self):
+        identity, compressed = self.get(), self.get(**self.GZIP)
+        assert identity["ETag"] != compressed["ETag"]
+        head = self.get(method="head", **self.GZIP)
+        assert head.status_code == 200 and head.content == b"" and head["ETag"] == compressed["ETag"]
+        assert head["Content-Length"] == compressed["Content-Length"]
+        # Either tag matches, whichever copy the client asks for now: the page is the same.
+        for tag in (identity["ETag"], compressed["ETag"], "W/" + compressed["ETag"]):
+            for headers in ({}, self.GZIP):
+                not_modified = self.get(If_None_Match=tag, **headers)
+                assert not_modified.status_code == 304 and not_modified.content == b"", (tag, headers)
+                assert not_modified["ETag"] == tag.removeprefix("W/")
+                assert not not_modified.has_header("Content-Encoding")
+        assert self.get(If_None_Match='"other"', **self.GZIP).status_code == 200
+        with self.captureOnCommitCallbacks(execute=True):
+            ingested_paper(title="Changes the page", feed_date=dt.date(2026, 11, 20))
+        changed = self.get(If_None_Match=compressed["ETag"], **self.GZIP)
+        assert changed.status_code == 200 and changed["ETag"] != compressed["ETag"]
+        assert b"Changes the page" in gzip.decompress(changed.content)
+
+    def test_members_get_their_page_uncompressed(self):
+        self.get()
+        self.as_member()
+        page = self.get(**self.GZIP)
+        assert not page.has_header("Content-Encoding") and ">member</a>" in page.content.decode()
+
+
+def test_the_compressed_copy_decodes_to_the_page_whatever_the_tokens_and_text():
+    """The stored deflate pieces with tokens spliced between them are one valid gzip
+    stream (CRC and length checked by the decoder), even where the text around a
+    placeholder repeats the token or another placeholder's neighbourhood."""
+    import os
+    import random
+
+    from paperfeed.lib.csrftoken import random_chars
+
+    mark = pagecache.CSRF_MARK.encode()
+    rng = random.Random(14)
+    texts = [b"", b"x", b'<input name="csrfmiddlewaretoken" value="', os.urandom(40).hex().encode(),
+             b"A" * 70000, b"value=" * 500]
+    for _ in range(60):
+        pieces = [rng.choice(texts) + rng.choice(texts) for _ in range(rng.randint(1, 8))]
+        body = mark.join(pieces)
+        entry = _entry(body)
+        token = random_chars(64)
+        if rng.random() < 0.3:  # the token also stands in the text, next to a placeholder
+            body = body.replace(b"x", token.encode())
+            entry = _entry(body)
+        parts = body.split(mark)
+        page = _one_gzip_member(pagecache._gzip_body(entry, parts, token.encode()))
+        assert page == token.encode().join(parts)
+    assert pagecache.gzip_copy(b"a NUL \0 byte" + mark + b"rest") == ((), ())
+
+
+def _entry(body: bytes) -> pagecache.Entry:
+    parts, crc = pagecache.gzip_copy(body)
+    return pagecache.Entry(body, "text/html", '"t"', 0.0, gzip_parts=parts, gzip_crc=crc)
+
+
+def _one_gzip_member(stream: bytes) -> bytes:
+    """The page in ``stream``, which must be one gzip member (Chromium reads no more)."""
+    import zlib
+
+    decoder = zlib.decompressobj(16 + zlib.MAX_WBITS)
+    page = decoder.decompress(stream)
+    assert decoder.eof and decoder.unused_data == b""
+    assert gzip.decompress(stream) == page  # CRC-32 and length checked
+    return page
+
+
+@pytest.mark.django_db(transaction=True)
+def test_gzip_over_real_http(live_server):
+    """Through a real server and socket: the compressed page decodes to the page."""
+    factories.paper("Attention is all you need, again")
+    url = live_server.url + DAY
+
+    def fetch(**headers):
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers)) as response:
+            return response.headers, response.read()
+
+    fetch()  # stored
+    plain_headers, plain = fetch()
+    headers, body = fetch(**{"Accept-Encoding": "gzip"})
+    assert headers["Content-Encoding"] == "gzip" and int(headers["Content-Length"]) == len(body)
+    assert "Content-Encoding" not in plain_headers
+    assert _untokened_bytes(_one_gzip_member(body)) == _untokened_bytes(plain)
+    refused, _ = fetch(**{"Accept-Encoding": "gzip;q=0, *"})
+    assert "Content-Encoding" not in refused
+
+
+@pytest.mark.browser
+@pytest.mark.django_db(transaction=True)
+def test_chromium_reads_the_compressed_page_and_subscribes(page, live_server):
+    """Chromium decodes the page's one gzip stream, and the token spliced into it works."""
+    factories.paper("Attention is all you need, again")
+    urllib.request.urlopen(live_server.url + DAY).close()  # stored
+    with page.expect_response(live_server.url + DAY) as response:
+        page.goto(live_server.url + DAY)
+    assert response.value.headers.get("content-encoding") == "gzip"
+    assert "Attention is all you need, again" in page.content()
+    forms = page.locator('input[name="csrfmiddlewaretoken"]')
+    token = forms.first.get_attribute("value")
+    assert len(token) == 64 and page.content().count(token) == forms.count() >= 2
+    with page.expect_navigation() as sent:
+        page.locator("form.header-subscribe").evaluate(
+            "form => { form.email.value = 'reader@example.org'; form.submit(); }")
+    assert sent.value.status == 200 and sent.value.request.method == "GET"  # redirected
+
+
+def _untokened_bytes(body: bytes) -> bytes:
+    return re.sub(rb'name="csrfmiddlewaretoken" value="[^"]+"', b"TOKEN", body)
+
+
+def _token_of(html: str) -> str:
+    return re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', html).group(1)
 
 
 def _untokened(response) -> str:
@@ -364,4 +556,13 @@ def _token(response) -> str:
     "LOCATION": "redis://127.0.0.1:6379/13",
     "KEY_PREFIX": f"paperfeed-test-{uuid.uuid4().hex}", "TIMEOUT": 300}})
 class RedisFastPathTests(FastPathTests):
+    pass
+
+
+@pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
+@override_settings(CACHES={"default": {
+    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "LOCATION": "redis://127.0.0.1:6379/9",
+    "KEY_PREFIX": f"paperfeed-test-{uuid.uuid4().hex}", "TIMEOUT": 300}})
+class RedisGzipTests(GzipTests):
     pass
