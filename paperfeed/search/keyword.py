@@ -105,13 +105,33 @@ class KeywordIndex:
     def upsert(self, docs: Iterable[KeywordDoc], delete_ids: Iterable[int] = (),
                *, threads: int = 1, heap: int = WRITER_HEAP, progress=None) -> int:
         """Replace these documents (and drop ``delete_ids``) in one commit."""
+        return self._write(docs, delete_ids, everything=False, threads=threads, heap=heap,
+                           progress=progress)
+
+    def replace_all(self, docs: Iterable[KeywordDoc], *, threads: int = 1,
+                    heap: int = WRITER_HEAP, progress=None) -> int:
+        """Replace the whole index with ``docs`` in one commit (a rebuild).
+
+        One writer for everything: no per-document delete (the index is emptied in the
+        same commit), no commit per batch; tantivy flushes a segment whenever ``heap``
+        fills, so memory stays bounded however many documents come. Readers see the old
+        index until the commit, then the new one.
+        """
+        return self._write(docs, (), everything=True, threads=threads, heap=heap,
+                           progress=progress)
+
+    def _write(self, docs: Iterable[KeywordDoc], delete_ids: Iterable[int], *,
+               everything: bool, threads: int, heap: int, progress) -> int:
         writer = self._writer(threads, heap)
         count = 0
         try:
+            if everything:
+                writer.delete_all_documents()
             for doc_id in delete_ids:
                 writer.delete_documents_by_term("id", doc_id)
             for doc in docs:
-                writer.delete_documents_by_term("id", doc.id)
+                if not everything:
+                    writer.delete_documents_by_term("id", doc.id)
                 writer.add_document(self._document(doc))
                 count += 1
                 if progress is not None:
@@ -123,34 +143,6 @@ class KeywordIndex:
             raise
         finally:
             del writer  # releases the lock file
-        self.refresh(force=True)
-        return count
-
-    def replace_all(self, docs: Iterable[KeywordDoc], *, threads: int = 1,
-                    heap: int = WRITER_HEAP, progress=None) -> int:
-        """Replace the whole index with ``docs`` in one commit (a rebuild).
-
-        One writer for everything: no per-document delete (the index is emptied in the
-        same commit), no commit per batch; tantivy flushes a segment whenever ``heap``
-        fills, so memory stays bounded however many documents come. Readers see the old
-        index until the commit, then the new one.
-        """
-        writer = self._writer(threads, heap)
-        count = 0
-        try:
-            writer.delete_all_documents()
-            for doc in docs:
-                writer.add_document(self._document(doc))
-                count += 1
-                if progress is not None:
-                    progress(1)
-            writer.commit()
-            writer.wait_merging_threads()
-        except BaseException:
-            writer.rollback()
-            raise
-        finally:
-            del writer
         self.refresh(force=True)
         return count
 
