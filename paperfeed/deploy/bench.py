@@ -33,6 +33,9 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
+from paperfeed.lib import cli_args
+from paperfeed.lib.cli_args import non_negative_int, positive_float, positive_int
+
 NAME = "load"
 HELP = "Serve a PostgreSQL corpus with `paperfeed serve` and drive it with wrk."
 
@@ -54,37 +57,37 @@ SOAK_RATE_ENV = {"PAPERFEED_RATE_VOTES_PER_IP": "1000000/hour",
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--papers", type=int, default=100_000)
-    parser.add_argument("--clients", type=int, nargs="+", default=[10, 50, TARGET_CLIENTS])
-    parser.add_argument("--duration", type=int, default=30, help="seconds per wrk run")
-    parser.add_argument("--warmup", type=int, default=5,
+    parser.add_argument("--papers", type=positive_int, default=100_000)
+    parser.add_argument("--clients", type=positive_int, nargs="+", default=[10, 50, TARGET_CLIENTS])
+    parser.add_argument("--duration", type=positive_int, default=30, help="seconds per wrk run")
+    parser.add_argument("--warmup", type=non_negative_int, default=5,
                         help="seconds of the same requests (10 clients) before each page's "
                              "runs, not counted")
     parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=PAGES)
-    parser.add_argument("--signed-in", type=float, default=0.1,
+    parser.add_argument("--signed-in", type=cli_args.share, default=0.1,
                         help="share of requests with a member's session in the mixed runs")
-    parser.add_argument("--members", type=int, default=50,
+    parser.add_argument("--members", type=positive_int, default=50,
                         help="members whose sessions the signed-in share uses")
-    parser.add_argument("--paper-pages", type=int, default=2000,
+    parser.add_argument("--paper-pages", type=positive_int, default=2000,
                         help="papers (across the corpus) whose pages the paper runs request")
-    parser.add_argument("--queries", type=int, default=100,
+    parser.add_argument("--queries", type=positive_int, default=100,
                         help="search queries (words of real titles, fixed seed)")
-    parser.add_argument("--embedded", type=int, default=1000,
+    parser.add_argument("--embedded", type=non_negative_int, default=1000,
                         help="papers to embed when the corpus has none, so search runs in "
                              "its default hybrid mode (0: leave it keyword-only)")
-    parser.add_argument("--soak", type=int, default=0,
+    parser.add_argument("--soak", type=non_negative_int, default=0,
                         help="seconds of mixed reading while members vote and comment over "
                              "HTTP and an ingest and a digest run go on (the issue: 600)")
-    parser.add_argument("--soak-clients", type=int, default=50,
+    parser.add_argument("--soak-clients", type=positive_int, default=50,
                         help="wrk readers during the soak (a steady load; the vote probe "
                              "also runs on its own under 200 clients)")
-    parser.add_argument("--soak-rate", type=float, default=4.0,
+    parser.add_argument("--soak-rate", type=positive_float, default=4.0,
                         help="votes and comments per second during the soak")
-    parser.add_argument("--soak-ingest", type=int, default=2000,
+    parser.add_argument("--soak-ingest", type=non_negative_int, default=2000,
                         help="new papers ingested (Kaggle format) during the soak")
-    parser.add_argument("--soak-digests", type=int, default=300,
+    parser.add_argument("--soak-digests", type=non_negative_int, default=300,
                         help="subscribers whose digests are sent during the soak")
-    parser.add_argument("--probes", type=int, default=10,
+    parser.add_argument("--probes", type=positive_int, default=10,
                         help="votes timed until they show on the anonymous daily page")
     parser.add_argument("--pg-url", default=os.environ.get(
         "PAPERFEED_TEST_PG_URL", "postgres://postgres@127.0.0.1:5432/postgres"),

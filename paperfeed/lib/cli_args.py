@@ -62,6 +62,7 @@ non_negative_int = _number(int, 0, None, "a whole number of 0 or more")
 non_negative_float = _number(float, 0, 1e9, "a number of 0 or more")
 positive_float = _number(float, 1e-9, 1e9, "a number above 0")
 port = _number(int, 1, 65535, "a port number (1-65535)")
+share = _number(float, 0, 1, "a share from 0 to 1")
 
 
 def arxiv_id(text: str) -> str:

@@ -224,3 +224,22 @@ def test_the_report_has_verdicts_the_soak_and_the_votes_shown():
     assert "Targets met: 0, missed: 1." in text
     assert "Soak (60 s) — **passed**" in text and "9 votes and 2 comments accepted" in text
     assert text.count("— **not** within the documented bound") == 2  # max 1.4 s > 1 s
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--papers", "-5"], "'-5' is not a whole number of 1 or more"),
+    (["--clients", "10", "0"], "'0' is not a whole number of 1 or more"),
+    (["--soak", "ten"], "'ten' is not a whole number of 0 or more"),
+    (["--signed-in", "1.5"], "'1.5' is not a share from 0 to 1"),
+    (["--soak-rate", "nan"], "'nan' is not a number above 0"),
+])
+def test_arguments_out_of_range_are_refused_by_name(argv, message, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="paperfeed bench load")
+    bench.add_arguments(parser)
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(argv)
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert argv[0] in error and message in error
