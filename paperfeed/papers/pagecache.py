@@ -25,22 +25,11 @@ middleware; signed-in members get the same cached listing plus their own state, 
 in cheaply (:data:`PERSONALISERS`). Pages are kept as encoded bytes with their ETag
 (computed once, when stored); a matching conditional GET gets a 304 without the body.
 
-Each page is also kept deflate-compressed (:func:`gzip_parts`, once, when stored) for
-readers whose ``Accept-Encoding`` takes gzip, as whitenoise serves the static files. The
-per-visitor CSRF tokens (one per vote form) cannot be put into a compressed stream
-afterwards, and one gzip *member* per piece is no way out: Chromium decodes only the
-first member of a response (measured; Python's ``gzip`` reads them all). So the page is
-compressed as one deflate stream in which each token is a placeholder of the token's
-length, flushed (``Z_SYNC_FLUSH``: byte-aligned, history kept) before and after it;
-the placeholder's own output is dropped and, per request, replaced by a *stored* block
-holding the visitor's token (RFC 1951 3.2.4). The placeholder is NUL bytes, which the
-page never contains, so no later match can copy from it. A response is the gzip header,
-the pieces with the token between them, and the trailer: the page's length and its
-CRC-32 with the tokens in. A CRC is linear over GF(2), so that is the CRC of the page
-with NUL placeholders XOR a 32×32 bit matrix (every placeholder's distance to the end
-folded in, :func:`_crc_matrix`, at store time) times the token's own CRC register: a
-few microseconds per request instead of a pass over the page (~70 µs for 130 KB). The compressed copy
-has its own ETag (the page's with ``-gz``, as Apache marks it); a conditional GET with
+Each page is also kept gzip-compressed, once, when stored, for readers whose
+``Accept-Encoding`` takes gzip (as whitenoise serves the static files), with each
+visitor's CSRF tokens put in per request without compressing anything again
+(:mod:`paperfeed.lib.gzipsplice`). The compressed copy has its own ETag (the page's
+with ``-gz``, as Apache marks it); a conditional GET with
 either answers 304. Members' personalised pages go out uncompressed.
 """
 
@@ -48,14 +37,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-import struct
 import threading
 import time
 import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, wraps
+from functools import wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -66,7 +54,7 @@ from django.middleware.csrf import CSRF_TOKEN_LENGTH
 from django.utils import timezone
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
-from paperfeed.lib import dbreads
+from paperfeed.lib import dbreads, gzipsplice
 from paperfeed.lib.csrftoken import get_token
 
 GENERATION_KEY = "pf:pages:generation"
@@ -100,7 +88,7 @@ class Entry:
     generation: int = 0
     headers: tuple[tuple[str, str], ...] = ()  # kept with the body (cached_response)
     gzip_parts: tuple[bytes, ...] = ()  # body deflated, cut at CSRF_MARK (gzip_copy)
-    gzip_crc: tuple[int, ...] = ()  # the CRC-32 with NUL placeholders, then _crc_matrix
+    gzip_crc: tuple[int, ...] = ()  # the CRC-32 with NUL placeholders, then its columns (gzipsplice)
 
     @property
     def content(self) -> str:
@@ -238,77 +226,15 @@ def _entry_from(response: HttpResponse, gen: int, started: float) -> Entry | Non
     return Entry(body, response["Content-Type"], etag, started, gen, gzip_parts=parts, gzip_crc=crc)
 
 
-_GZIP_HEADER = bytes([0x1F, 0x8B, 8, 0, 0, 0, 0, 0, 0, 255])  # deflate, no name, no mtime
-_PLACEHOLDER = b"\0" * CSRF_TOKEN_LENGTH
-
-
 def gzip_copy(body: bytes) -> tuple[tuple[bytes, ...], tuple[int, ...]]:
-    """``body``'s compressed pieces (:func:`gzip_parts`) and what its CRC needs
-    (:func:`_crc_matrix`); both empty when the page holds a NUL byte (a later match could
-    then copy from a placeholder)."""
-    if b"\0" in body:
-        return (), ()
-    parts = body.split(_CSRF_MARK_BYTES)
-    return gzip_parts(body), (zlib.crc32(_PLACEHOLDER.join(parts)), *_crc_matrix(parts))
-
-
-_ZEROS = memoryview(bytes(1 << 16))
-
-
-def _crc_zeros(n: int, crc: int) -> int:
-    while n:
-        step = min(n, len(_ZEROS))
-        crc = zlib.crc32(_ZEROS[:step], crc)
-        n -= step
-    return crc
-
-
-def _crc_matrix(parts: list[bytes]) -> list[int]:
-    """Columns of S = Σ M(zᵢ), M(z) advancing a CRC register over z zero bytes and zᵢ the
-    bytes after the i-th token: the page's CRC with token t in every placeholder is then
-    its CRC with NUL placeholders XOR S·B(t), B(t) the register after t alone. Horner's
-    scheme: one pass over the page's length per column."""
-    gaps = [len(part) + len(_PLACEHOLDER) for part in parts[1:-1]] + [len(parts[-1])]
-    # M(n)·v = crc32(0ⁿ, v) XOR crc32(0ⁿ, 0): zlib's crc32 inverts the register on the
-    # way in and out, and the inversions cancel.
-    offsets = [_crc_zeros(gap, 0) for gap in gaps]
-    columns = []
-    for bit in range(32):
-        acc = 0
-        for gap, offset in zip(gaps, offsets, strict=True):
-            acc = _crc_zeros(gap, acc ^ (1 << bit)) ^ offset
-        columns.append(acc)
-    return columns
-
-
-def gzip_parts(body: bytes) -> tuple[bytes, ...]:
-    """``body`` as one raw deflate stream cut at its CSRF placeholders: piece *i* ends
-    byte-aligned, and what the placeholder after it compressed to is left out (see the
-    module's docstring); the last piece ends the stream."""
-    deflate = zlib.compressobj(GZIP_LEVEL, zlib.DEFLATED, -zlib.MAX_WBITS)
-    pieces = []
-    *parts, last = body.split(_CSRF_MARK_BYTES)
-    for part in parts:
-        pieces.append(deflate.compress(part) + deflate.flush(zlib.Z_SYNC_FLUSH))
-        deflate.compress(_PLACEHOLDER)  # in the history, so distances stay right
-        deflate.flush(zlib.Z_SYNC_FLUSH)
-    pieces.append(deflate.compress(last) + deflate.flush(zlib.Z_FINISH))
-    return tuple(pieces)
+    """``body``'s compressed pieces and CRC columns (:func:`gzipsplice.compress`)."""
+    return gzipsplice.compress(body, _CSRF_MARK_BYTES, CSRF_TOKEN_LENGTH, GZIP_LEVEL)
 
 
 def _gzip_body(entry: Entry, parts: list[bytes], token: bytes) -> bytes:
     """The gzip stream of ``entry``'s page with ``token`` in place of its placeholders."""
-    stored = b"\0" + struct.pack("<HH", len(token), len(token) ^ 0xFFFF) + token
-    crc, *columns = entry.gzip_crc
-    if len(parts) > 1:
-        register = zlib.crc32(token, 0xFFFFFFFF) ^ 0xFFFFFFFF  # B(token): from 0, no inversion
-        for column in columns:
-            if register & 1:
-                crc ^= column
-            register >>= 1
-    size = len(entry.body) + (len(parts) - 1) * (len(token) - len(CSRF_MARK))
-    trailer = struct.pack("<II", crc, size & 0xFFFFFFFF)
-    return b"".join((_GZIP_HEADER, stored.join(entry.gzip_parts), trailer))
+    return gzipsplice.fill(entry.gzip_parts, entry.gzip_crc, len(entry.body),
+                           len(parts) - 1, len(CSRF_MARK), token)
 
 
 def gzip_etag(etag: str) -> str:
@@ -316,31 +242,7 @@ def gzip_etag(etag: str) -> str:
     return etag[:-1] + '-gz"'
 
 
-@lru_cache(maxsize=256)  # browsers send a handful of distinct values
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Whether an ``Accept-Encoding`` value takes gzip (RFC 9110 12.5.3): ``gzip`` (or
-    ``x-gzip``) with a q-value above 0, or else ``*`` with one; ``gzip;q=0`` refuses it
-    even when ``*`` is accepted. A malformed q-value counts as 0."""
-    named = star = None
-    for item in accept_encoding.split(","):
-        coding, _, params = item.partition(";")
-        coding = coding.strip().lower()
-        q = 1.0
-        for param in params.split(";"):
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = 0.0
-                if not 0 <= q <= 1:  # also NaN
-                    q = 0.0
-        if coding in ("gzip", "x-gzip"):
-            named = q if named is None else max(named, q)
-        elif coding == "*":
-            star = q
-    q = named if named is not None else star
-    return q is not None and q > 0
+accepts_gzip = gzipsplice.accepts_gzip
 
 
 def _not_modified(request: HttpRequest, etags: tuple[str, ...], last_modified: float) -> str | None:
@@ -385,8 +287,8 @@ def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None
     if body is not None:
         content = body.replace(CSRF_MARK, token).encode()
     elif compressed:
-        if len(token) != len(_PLACEHOLDER):  # never, with Django's tokens
-            raise ValueError(f"a CSRF token of {len(token)} characters, not {len(_PLACEHOLDER)}")
+        if len(token) != CSRF_TOKEN_LENGTH:  # never, with Django's tokens
+            raise ValueError(f"a CSRF token of {len(token)} characters, not {CSRF_TOKEN_LENGTH}")
         content = _gzip_body(entry, parts, token.encode())
     else:
         content = token.encode().join(parts)
