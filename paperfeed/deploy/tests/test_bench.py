@@ -12,7 +12,7 @@ import threading
 import pytest
 from django.contrib.auth import get_user_model
 
-from paperfeed.deploy import bench, loadcorpus, soak
+from paperfeed.deploy import bench, loadcorpus, loadreport, soak
 
 # Real wrk 4.1 output, captured on this machine (a static file; a missing path; a server
 # slower than --timeout).
@@ -96,11 +96,11 @@ def _row(page, rps, p99=50.0, signed_in=0.0, clients=200, errors=0):
     (_row("api", 10), None, "0 errors"),
 ])
 def test_rows_are_judged_against_the_issues_targets(row, met, asked):
-    assert bench.verdict(row, 2500.0) == (met, asked)
+    assert loadreport.verdict(row, 2500.0) == (met, asked)
 
 
 def test_a_row_without_a_static_baseline_is_not_judged():
-    assert bench.verdict(_row("daily", 1000), None) == (None, "no static baseline")
+    assert loadreport.verdict(_row("daily", 1000), None) == (None, "no static baseline")
 
 
 class _Recorder(http.server.BaseHTTPRequestHandler):
@@ -197,8 +197,8 @@ def _soak_result(**changes):
     {"check__comment_counter_mismatches": 1},
 ])
 def test_any_failure_fails_the_soak(failure):
-    assert bench.soak_passed(_soak_result())
-    assert not bench.soak_passed(_soak_result(**failure))
+    assert loadreport.soak_passed(_soak_result())
+    assert not loadreport.soak_passed(_soak_result(**failure))
 
 
 def test_the_report_has_verdicts_the_soak_and_the_votes_shown():
@@ -218,7 +218,7 @@ def test_the_report_has_verdicts_the_soak_and_the_votes_shown():
                              "digest_ledger": {"sent": 5}}}
     targets = {"paper": ["/papers/1"], "queries": ["dark matter"], "cookies": ["s=1"]}
     options = {"papers": 20000, "duration": 10, "soak": 60, "warmup": 5}
-    text = bench._report(options, {"papers": 20000}, rows, soak_result, targets,
+    text = loadreport.report(options, {"papers": 20000}, rows, soak_result, targets,
                          {"probe": probe, "clients": 200, "reads": {"rps": 700}})
     assert "| daily | 0% | 200 | 758 | 1.00 | 3.1 | 238.0 | 0 | 90% | ≥0.40×, p99≤100 ms" in text
     assert "Targets met: 0, missed: 1." in text
