@@ -21,7 +21,8 @@ def test_streamed_exact_top_k_equals_a_full_sort():
 
 
 def test_bench_follow_adds_the_same_batch_both_ways_and_the_reader_sees_it(tmp_path):
-    from paperfeed.search.benchfollow import _markdown, bench_vectors, build_bases
+    from paperfeed.search.benchfollow import bench_vectors, build_bases
+    from paperfeed.search.benchfollow_report import markdown as _markdown
 
     built = build_bases([1000, 2000], tmp_path)
     assert sorted(built) == [1000, 2000] and built[2000]["grown_from"] == 0
@@ -62,7 +63,7 @@ def test_bench_follow_sizes_must_be_positive_whole_numbers():
 
 
 def test_bench_follow_reports_work_done_twice_by_embedding_workers():
-    from paperfeed.search.benchfollow import _markdown
+    from paperfeed.search.benchfollow_report import markdown as _markdown
 
     def row(workers, per_worker, distinct, steady):
         return {"workers": workers, "threads": 2 // workers, "per_worker": per_worker,
