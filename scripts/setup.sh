@@ -29,7 +29,8 @@ if [[ ! -f "$stamp" || pyproject.toml -nt "$stamp" ]]; then
   touch "$stamp"
 fi
 
-# Debian packages the tests drive for real: chromium (browser tests), nginx (the tests run
+# Debian packages the tests drive for real: chromium (browser tests), wrk (the load bench's
+# request mix: paperfeed/deploy/tests/test_bench.py), nginx (the tests run
 # their own, never the system service: paperfeed/tests/test_behind_nginx.py), and pdflatex
 # with bibtex (the BibTeX export is compiled: api/tests/test_exports.py; without TeX Live's
 # recommends, which are gigabytes).
@@ -37,6 +38,7 @@ if [[ $want_test == 1 ]]; then
   missing=() tex=()
   [[ -x /usr/bin/chromium ]] || missing+=(chromium)
   command -v nginx >/dev/null || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+  command -v wrk >/dev/null || missing+=(wrk)  # the load bench, and its Lua mix's test
   [[ -x /usr/bin/pdflatex ]] || tex+=(texlive-latex-base texlive-binaries)
   if (( ${#missing[@]} + ${#tex[@]} )); then
     echo "==> installing Debian's ${missing[*]} ${tex[*]} for the tests"
