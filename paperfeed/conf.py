@@ -140,9 +140,14 @@ SETTINGS: tuple[Setting, ...] = (
             "so a change made in another process shows only after "
             "`PAPERFEED_PAGE_CACHE_SECONDS`."),
     Setting("PAPERFEED_PAGE_CACHE_SECONDS", _int, "60",
-            "Longest time a cached daily, weekly, monthly, trending or paper page is served "
+            "Longest time a cached daily, weekly, monthly, trending or search page is served "
             "(votes, comments, curators' actions and ingests retire cached pages at once; "
             "this bounds what no event announces). 0 turns the page cache off."),
+    Setting("PAPERFEED_PAPER_PAGE_CACHE_SECONDS", _int, "600",
+            "Longest time a paper's cached page is served. Votes and comments on the paper, "
+            "an ingest that changes it and curators' actions retire it at once (and no other "
+            "paper's page); this bounds what no event about the paper announces: its "
+            "related papers, thumbnail and citations. 0: papers' pages are not cached."),
     Setting("PAPERFEED_PAGE_CACHE_MIN_SECONDS", _float, "1",
             "A cached page younger than this is served even when a change has retired it, "
             "and each web process reads the shared cache's generation at most this often "

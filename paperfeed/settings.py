@@ -192,6 +192,7 @@ if value("PAPERFEED_CACHE_URL"):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 PAGE_CACHE_SECONDS = value("PAPERFEED_PAGE_CACHE_SECONDS")
 PAGE_CACHE_MIN_SECONDS = value("PAPERFEED_PAGE_CACHE_MIN_SECONDS")
+PAPER_PAGE_CACHE_SECONDS = value("PAPERFEED_PAPER_PAGE_CACHE_SECONDS")
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

@@ -24,8 +24,16 @@ def ensure_curator_group(sender, using: str = "default", **kwargs) -> None:
     group.permissions.add(permission)
 
 
-def pages_changed(sender, **kwargs) -> None:
-    """A vote, comment or curator's action: cached pages show it after commit."""
+def pages_changed(sender, instance=None, **kwargs) -> None:
+    """A vote, comment or curator's action: cached pages show it after commit. A vote or
+    comment retires the listings and its paper's own page; a curator's action (a hidden
+    paper leaves every page it was on, a banned member's comments every paper) all pages."""
+    from paperfeed.community.models import ModerationAction
+    from paperfeed.papers.models import Paper
     from paperfeed.papers.pagecache import pages_changed as retire
 
-    retire()
+    if sender is ModerationAction or getattr(instance, "paper_id", None) is None:
+        retire()
+        return
+    names = Paper.objects.filter(pk=instance.paper_id).values_list("arxiv_id", "slug").first()
+    retire(papers=[name for name in names or () if name])

@@ -76,7 +76,9 @@ class FastPathMiddleware:
         match = cached_view(request.path_info)
         if match is None:
             return None
-        found = pagecache.lookup(pagecache.key_for(request))  # get_host() checks the host
+        scope = match.func.page_cache.get("scope")
+        found = pagecache.lookup(pagecache.key_for(request),  # get_host() checks the host
+                                 scope(match.kwargs) if scope else pagecache.LISTINGS).page
         if found is None:
             return None  # rendered and stored down the stack
         request.resolver_match = match

@@ -2,14 +2,28 @@
 
 A page is rendered for an anonymous reader and kept in Django's cache (Redis when
 ``PAPERFEED_CACHE_URL`` names one, so every web process shares it; else each process's
-memory), under a key holding a *generation* number. Whatever changes what pages show —
-a vote, a comment, a curator's action, an ingest — bumps the generation after its
-transaction commits (:func:`pages_changed`), so the next request renders afresh; entries
-also expire after ``PAPERFEED_PAGE_CACHE_SECONDS``, the bound on staleness for changes
-no event announces (a local-memory cache in another process, the clock moving on).
+memory), under its address and with the *generations* it was rendered in. Whatever changes
+what pages show bumps a generation after its transaction commits (:func:`pages_changed`),
+so the next request renders afresh:
+
+* a paper's own page depends on the site-wide generation and on that paper's own
+  (:func:`paper_scope`): a vote or comment on it, or an ingest that changed it, retires it
+  and no other paper page;
+* every other cached page (the daily, weekly, monthly and trending listings, the API's
+  lists) shows many papers, and depends on the site-wide generation and the *listings*
+  generation, which every vote, comment and ingest bumps;
+* search results depend on the site-wide generation and the *searches* one, which ingests
+  bump (:func:`searches`);
+* a curator's action, a bulk import and anything that names no paper bump the site-wide
+  generation and so retire every page.
+
+Entries also expire after ``PAPERFEED_PAGE_CACHE_SECONDS`` (listings) or
+``PAPERFEED_PAPER_PAGE_CACHE_SECONDS`` (a paper's page), the bound on staleness for changes
+no event announces (the clock moving on; on a paper's page, its related papers, thumbnail
+and citations, which change with other papers).
 
 Each web process also keeps the pages it served last in its own memory (:class:`_Local`,
-at most ``LOCAL_ENTRIES``) and asks the shared cache for the generation at most once per
+at most ``LOCAL_ENTRIES``) and asks the shared cache for a page's generations at most once per
 ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``, so a hit is a dictionary lookup, not a Redis round
 trip with an 80 KB page. The staleness bound stays ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``
 (default 1 s) plus one render with a shared cache: a change bumps the generation at
@@ -36,6 +50,7 @@ either answers 304. Members' personalised pages go out uncompressed.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import time
@@ -46,7 +61,8 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
@@ -57,7 +73,14 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from paperfeed.lib import dbreads, gzipsplice
 from paperfeed.lib.csrftoken import get_token
 
-GENERATION_KEY = "pf:pages:generation"
+GENERATION_KEY = "pf:pages:generation"  # site-wide: every page depends on it
+LISTINGS = "pf:pages:listings"  # pages that show many papers
+SEARCHES = "pf:pages:searches"  # search results: which papers match, not their votes
+_PAPER_SCOPE = "pf:pages:paper:"
+# An ingest naming more papers than this retires every page instead of each paper's.
+PAPER_SCOPES_MAX = 500
+# Paper scopes each process remembers reading (bounded: forgotten when full).
+KNOWN_SCOPES = 8192
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 CSRF_MARK = "@@pf-csrf@@"
 _CSRF_MARK_BYTES = CSRF_MARK.encode()
@@ -84,8 +107,8 @@ class Entry:
     body: bytes  # UTF-8, each CSRF token replaced by CSRF_MARK
     content_type: str
     etag: str  # of body, computed when stored
-    last_modified: float  # when its render began (before it read the generation)
-    generation: int = 0
+    last_modified: float  # when its render began (before it read the generations)
+    generation: tuple[int, int] = (0, 0)  # (site-wide, its scope's) when rendered
     headers: tuple[tuple[str, str], ...] = ()  # kept with the body (cached_response)
     gzip_parts: tuple[bytes, ...] = ()  # body deflated, cut at CSRF_MARK (gzip_copy)
     gzip_crc: tuple[int, ...] = ()  # the CRC-32 with NUL placeholders, then its columns (gzipsplice)
@@ -105,8 +128,9 @@ class _Local:
 
     def clear(self) -> None:
         self.entries: OrderedDict[str, tuple[Entry, list[bytes]]] = OrderedDict()
-        # (generation, when it was read): one tuple, so threads see a consistent pair.
-        self.known: tuple[int, float] = (0, float("-inf"))
+        # generation key -> (its value, when it was read): one tuple, so threads see a
+        # consistent pair.
+        self.known: dict[str, tuple[int, float]] = {}
 
     def get(self, key: str) -> tuple[Entry, list[bytes]] | None:
         with self.lock:
@@ -124,15 +148,29 @@ class _Local:
                 self.entries.popitem(last=False)
         return found
 
-    def learn(self, gen: int, now: float) -> None:
-        self.known = (gen, now)
+    def learn(self, values: dict[str, int], now: float) -> None:
+        if len(self.known) > KNOWN_SCOPES:
+            self.known = {k: v for k, v in self.known.items() if not k.startswith(_PAPER_SCOPE)}
+        for key, value in values.items():
+            self.known[key] = (value, now)
+
+    def current(self, scope: str, now: float) -> tuple[int, int] | None:
+        """The generations a page of ``scope`` depends on, if both were read less than
+        PAGE_CACHE_MIN_SECONDS ago."""
+        site, scoped = self.known.get(GENERATION_KEY), self.known.get(scope)
+        if site is None or scoped is None:
+            return None
+        if now - min(site[1], scoped[1]) >= settings.PAGE_CACHE_MIN_SECONDS:
+            return None
+        return site[0], scoped[0]
 
 
 local = _Local()
 
 
 def _reset_local(setting: str, **kwargs) -> None:
-    if setting in ("CACHES", "PAGE_CACHE_SECONDS", "PAGE_CACHE_MIN_SECONDS"):
+    if setting in ("CACHES", "PAGE_CACHE_SECONDS", "PAGE_CACHE_MIN_SECONDS",
+                   "PAPER_PAGE_CACHE_SECONDS"):
         local.clear()
 
 
@@ -143,22 +181,89 @@ def generation() -> int:
     return cache.get(GENERATION_KEY) or 0
 
 
+def paper_scope(public_id: str) -> str:
+    """The generation key of a paper's own page (its arXiv id or slug, as in its URL)."""
+    return _PAPER_SCOPE + hashlib.sha256(public_id.encode()).hexdigest()[:32]
+
+
+def searches(kwargs: dict) -> str:
+    """The scope of search results: retired by ingests, not by votes and comments (their
+    counts on a results page may lag by PAPERFEED_PAGE_CACHE_SECONDS), so a stream of
+    votes does not make every query run again."""
+    return SEARCHES
+
+
+def by_paper(kwargs: dict) -> str:
+    """The scope of a paper page's route (``papers/<public_id>``)."""
+    return paper_scope(kwargs["public_id"])
+
+
+def ttl(scope: str) -> int:
+    """Seconds a page of ``scope`` is kept at most. Papers' pages are kept longer only in
+    a cache every process shares: in a process's own memory, nothing retires them when
+    another process (the worker's ingest) changes their paper."""
+    if not scope.startswith(_PAPER_SCOPE):
+        return settings.PAGE_CACHE_SECONDS
+    if isinstance(caches["default"], LocMemCache):
+        return min(settings.PAPER_PAGE_CACHE_SECONDS, settings.PAGE_CACHE_SECONDS)
+    return settings.PAPER_PAGE_CACHE_SECONDS
+
+
+def _scope_timeout() -> int:
+    # A paper's generation outlives every page filed under an earlier one.
+    return 2 * max(settings.PAPER_PAGE_CACHE_SECONDS, settings.PAGE_CACHE_SECONDS) + 60
+
+
+def _new_value() -> int:
+    # Generations are compared for equality only: any value not used before retires the
+    # pages of the old one. Random, so processes bumping at once need no coordination.
+    return int.from_bytes(os.urandom(7), "big") + 1
+
+
 def _bump() -> None:
+    """Retire every page."""
     try:
         gen = cache.incr(GENERATION_KEY)
     except ValueError:  # not there yet (or evicted): any new value retires the old keys
         gen = int(timezone.now().timestamp() * 1000)
         cache.set(GENERATION_KEY, gen, timeout=None)
-    local.learn(gen, time.time())  # this process shows its own change at once
+    local.learn({GENERATION_KEY: gen}, time.time())  # this process shows its change at once
 
 
-def pages_changed() -> None:
-    """Retire every cached page, once the current transaction (if any) has committed."""
-    transaction.on_commit(_bump)
+def _retire(scopes: list[str]) -> None:
+    """Retire the pages of ``scopes`` (the listings, papers' own pages)."""
+    values = {scope: _new_value() for scope in scopes}
+    # A paper's generation outlives every page stored before it changed (those expire
+    # after ttl()), so an old page can never match it again; LISTINGS is kept.
+    kept = {k: values.pop(k) for k in (LISTINGS, SEARCHES) if k in values}
+    cache.set_many(values, timeout=_scope_timeout())
+    cache.set_many(kept, timeout=None)
+    values.update(kept)
+    local.learn(values, time.time())
 
 
-def on_papers_changed(sender, **kwargs) -> None:
-    _bump()
+def pages_changed(papers: list[str] | None = None) -> None:
+    """Once the current transaction (if any) has committed, retire the listings and the
+    pages of ``papers`` (their public ids) or, with no papers named, every page."""
+    if papers is None:
+        transaction.on_commit(_bump)
+    else:
+        scopes = [LISTINGS, *{paper_scope(public_id) for public_id in papers}]
+        transaction.on_commit(lambda: _retire(scopes))
+
+
+def on_papers_changed(sender, paper_ids=None, **kwargs) -> None:
+    """An ingest (sent after it committed): the listings and each changed paper's page,
+    or every page after a bulk import (``papers_changed_since``) or a large batch."""
+    if not paper_ids or len(paper_ids) > PAPER_SCOPES_MAX:
+        _bump()
+        return
+    from paperfeed.papers.models import Paper
+
+    with dbreads.primary():  # both ids: a paper known by a slug may just have gained one
+        names = Paper.objects.filter(pk__in=paper_ids).values_list("arxiv_id", "slug")
+        _retire([LISTINGS, SEARCHES,
+                 *{paper_scope(name) for pair in names for name in pair if name}])
 
 
 def key_for(request: HttpRequest) -> str:
@@ -167,41 +272,77 @@ def key_for(request: HttpRequest) -> str:
     return f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
 
 
+def _release() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("paperfeed")
+    except PackageNotFoundError:  # run from a checkout that was never installed
+        return "checkout"
+
+
+# Pages of another release (other templates, other Entry fields) are never read: the
+# release is part of every key, so an upgrade needs no flush.
+_PREFIX = f"pf:page4:{_release()}:"
+
+
 def _shared_key(key: str) -> str:
-    # "page3": entries of earlier releases (text, not bytes; no gzip copy) are never read.
-    return "pf:page3:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+    return _PREFIX + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
-def _fresh(entry: Entry | None, gen: int, now: float) -> bool:
-    """Rendered in the current generation, or so recently that re-rendering would not be
+def _fresh(entry: Entry | None, gen: tuple[int, int], now: float, scope: str) -> bool:
+    """Rendered in the current generations, or so recently that re-rendering would not be
     worth it: under a stream of votes a page is rendered at most once per
-    PAPERFEED_PAGE_CACHE_MIN_SECONDS, and a vote shows within that time."""
+    PAPERFEED_PAGE_CACHE_MIN_SECONDS, and a vote shows within that time. Never older than
+    its scope's ttl(): this process's copy expires when the shared one does."""
     if entry is None:
         return False
     age = now - entry.last_modified
+    if age >= ttl(scope):
+        return False
     return entry.generation == gen or 0 <= age < settings.PAGE_CACHE_MIN_SECONDS
 
 
-def lookup(key: str) -> tuple[Entry, list[bytes]] | None:
-    """The page under ``key`` if it is fresh: from this process's memory when the
-    generation was read less than PAGE_CACHE_MIN_SECONDS ago, else from the shared cache
-    (one round trip for the generation and the page)."""
+@dataclass(frozen=True)
+class Found:
+    """What :func:`lookup` found: the page (with its body split at the CSRF placeholders)
+    or None, and the generations it read, to file a new render under."""
+
+    page: tuple[Entry, list[bytes]] | None
+    generation: tuple[int, int]
+    read_at: float
+
+
+def lookup(key: str, scope: str = LISTINGS) -> Found:
+    """The page under ``key`` if it is fresh: from this process's memory when its
+    generations were read less than PAGE_CACHE_MIN_SECONDS ago, else from the shared
+    cache (one round trip for the generations and the page)."""
     now = time.time()
     found = local.get(key)
-    gen, read_at = local.known
-    if found is not None and now - read_at < settings.PAGE_CACHE_MIN_SECONDS:
-        if _fresh(found[0], gen, now):
-            return found
+    known = local.current(scope, now)
+    if found is not None and known is not None and _fresh(found[0], known, now, scope):
+        return Found(found, known, now)
     shared_key = _shared_key(key)
-    shared = cache.get_many([GENERATION_KEY, shared_key])
-    gen = shared.get(GENERATION_KEY) or 0
-    local.learn(gen, now)
-    if found is not None and _fresh(found[0], gen, now):
-        return found
-    entry = shared.get(shared_key)
-    if not isinstance(entry, Entry) or not _fresh(entry, gen, now):
-        return None
-    return local.put(key, entry)
+    # The page itself only when this process has no copy (or an expired one): the
+    # generations are a few bytes, a page tens of kilobytes.
+    local_copy = found is not None and now - found[0].last_modified < ttl(scope)
+    shared = cache.get_many([GENERATION_KEY, scope] if local_copy else
+                            [GENERATION_KEY, scope, shared_key])
+    scoped = shared.get(scope)
+    if scoped is None:
+        # Never bumped, expired or evicted: give it a value of its own first, so no page is
+        # ever filed under "none", which an evicted generation would read as again.
+        cache.add(scope, _new_value(),
+                  timeout=_scope_timeout() if scope.startswith(_PAPER_SCOPE) else None)
+        scoped = cache.get(scope, 0)
+    gen = (shared.get(GENERATION_KEY) or 0, scoped)
+    local.learn({GENERATION_KEY: gen[0], scope: gen[1]}, now)
+    if found is not None and _fresh(found[0], gen, now, scope):
+        return Found(found, gen, now)
+    entry = shared.get(shared_key) if not local_copy else cache.get(shared_key)
+    if not isinstance(entry, Entry) or not _fresh(entry, gen, now, scope):
+        return Found(None, gen, now)
+    return Found(local.put(key, entry), gen, now)
 
 
 def _cacheable(request: HttpRequest) -> bool:
@@ -216,7 +357,7 @@ def _render(view, request, *args, **kwargs) -> HttpResponse:
     return response
 
 
-def _entry_from(response: HttpResponse, gen: int, started: float) -> Entry | None:
+def _entry_from(response: HttpResponse, gen: tuple[int, int], started: float) -> Entry | None:
     if (response.status_code != 200 or response.streaming
             or settings.SESSION_COOKIE_NAME in response.cookies):
         return None
@@ -355,11 +496,13 @@ def _member_etag(entry: Entry, html: str) -> str:
     return f'{entry.etag[:-1]}-{zlib.crc32(html.encode()):08x}"'
 
 
-def cached_page(members: bool = False):
+def cached_page(members: bool = False, scope: Callable[[dict], str] | None = None):
     """Serve a view's page from the cache for anonymous readers (``members``: for members
-    too, with their own state spliced in by :data:`PERSONALISERS`). Anonymous hits are
-    answered before this by :mod:`paperfeed.papers.fastpath`, which finds the views by
-    their ``page_cache`` attribute."""
+    too, with their own state spliced in by :data:`PERSONALISERS`). ``scope`` names the
+    generation the page depends on besides the site-wide one, from the route's keyword
+    arguments (:func:`by_paper`); by default, the listings'. Anonymous hits are answered
+    before this by :mod:`paperfeed.papers.fastpath`, which finds the views by their
+    ``page_cache`` attribute."""
 
     def decorate(view):
         @wraps(view)
@@ -372,10 +515,11 @@ def cached_page(members: bool = False):
                 _count("bypassed")
                 return view(request, *args, **kwargs)
             key = key_for(request)
-            found = lookup(key)
+            page_scope = scope(kwargs) if scope else LISTINGS
+            looked = lookup(key, page_scope)
+            found = looked.page
             if found is None:
                 _count("misses")
-                gen, started = local.known  # read by lookup() just now
                 # Read from the primary, never a read replica (paperfeed/replicas.py): a
                 # vote bumps the generation once it commits on the primary, and a replica
                 # that has not replayed it yet would file the old page under the new
@@ -394,10 +538,10 @@ def cached_page(members: bool = False):
                 else:
                     with dbreads.primary():
                         response = _render(view, request, *args, **kwargs)
-                entry = _entry_from(response, gen, started)
+                entry = _entry_from(response, looked.generation, looked.read_at)
                 if entry is None:
                     return response
-                cache.set(_shared_key(key), entry, timeout=settings.PAGE_CACHE_SECONDS)
+                cache.set(_shared_key(key), entry, timeout=ttl(page_scope))
                 found = local.put(key, entry)
             else:
                 _count("hits")
@@ -407,7 +551,7 @@ def cached_page(members: bool = False):
                 return respond(request, entry, body=html, etag=_member_etag(entry, html))
             return respond(request, entry, parts)
 
-        wrapper.page_cache = {"members": members}
+        wrapper.page_cache = {"members": members, "scope": scope}
         return wrapper
 
     return decorate
@@ -420,21 +564,20 @@ def cached_response(request: HttpRequest, make: Callable[[], HttpResponse], *,
     caller (the API's lists). ``etag`` tags a body once, when stored; the ``keep``
     headers are stored with it. Only 200s are kept."""
     key = key_for(request)
-    found = lookup(key)
-    if found is None:
+    looked = lookup(key)
+    if looked.page is None:
         _count("misses")
-        gen, started = local.known
         with dbreads.primary():  # as for the pages: a lagging replica must not fill it
             response = make()
         if response.status_code != 200 or response.streaming:
             return response
         headers = tuple((name, response[name]) for name in keep if response.has_header(name))
         entry = Entry(response.content, response["Content-Type"], etag(response.content),
-                      started, gen, headers)
+                      looked.read_at, looked.generation, headers)
         cache.set(_shared_key(key), entry, timeout=settings.PAGE_CACHE_SECONDS)
         local.put(key, entry)
     else:
         _count("hits")
-        entry = found[0]
+        entry = looked.page[0]
     return HttpResponse(entry.body, content_type=entry.content_type,
                         headers={"ETag": entry.etag, **dict(entry.headers)})

@@ -1,7 +1,7 @@
 from django.urls import path, register_converter
 
 from paperfeed.papers import views
-from paperfeed.papers.pagecache import cached_page
+from paperfeed.papers.pagecache import by_paper, cached_page
 
 
 class IsoDateConverter:
@@ -30,6 +30,8 @@ urlpatterns = [
     path("papers/organizations/<path:name>", views.OrganizationView.as_view(),
          name="organization"),
     # Old-style arXiv ids contain a slash (hep-th/9901001).
-    path("papers/<path:public_id>", cached_page(members=True)(views.PaperDetailView.as_view()),
+    # A paper's page is retired by changes to that paper, not to every paper.
+    path("papers/<path:public_id>",
+         cached_page(members=True, scope=by_paper)(views.PaperDetailView.as_view()),
          name="detail"),
 ]

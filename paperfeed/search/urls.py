@@ -1,13 +1,14 @@
 from django.urls import path
 
-from paperfeed.papers.pagecache import cached_page
+from paperfeed.papers.pagecache import cached_page, searches
 from paperfeed.search.views.search import search
 
 app_name = "search"
 urlpatterns = [
-    # Cached like the hot pages: a query's page is rendered once per change of what it
-    # shows (votes, ingests, curators' actions retire it), members get their marks
-    # spliced in. Changes only the index announces (embeddings, a follower catching up)
-    # show within PAPERFEED_PAGE_CACHE_SECONDS.
-    path("papers/search", cached_page(members=True)(search), name="search"),
+    # Cached like the hot pages: a query's page is rendered once per change of which
+    # papers match (ingests and curators' actions retire it; votes and comments do not:
+    # their counts here lag by up to PAPERFEED_PAGE_CACHE_SECONDS), members get their
+    # marks spliced in. Changes only the index announces (embeddings, a follower catching
+    # up) show within PAPERFEED_PAGE_CACHE_SECONDS.
+    path("papers/search", cached_page(members=True, scope=searches)(search), name="search"),
 ]

@@ -14,7 +14,7 @@ import uuid
 
 import pytest
 import time_machine
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.middleware.csrf import _does_token_match
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -88,6 +88,77 @@ class PageCacheTests(CommunityTestCase):
             comments.post_comment(self.member, self.paper, "A remarkable result")
         response, hit = self.served_from_cache(url)
         assert not hit and "A remarkable result" in response.content.decode()
+
+    def test_a_vote_or_comment_retires_its_papers_page_and_the_listings_only(self):
+        other = factories.paper("A paper nobody touches")
+        mine, theirs = self.paper.get_absolute_url(), other.get_absolute_url()
+        for url in (mine, theirs, DAY):
+            self.get(url)
+        self.as_member()
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(reverse("community:vote", args=[self.paper.pk]), {"vote": "1"})
+        self.as_outsider()
+        response, hit = self.served_from_cache(mine)
+        assert not hit and '<span class="count">11</span>' in response.content.decode()
+        assert not self.served_from_cache(DAY)[1]  # the listing shows the count too
+        assert self.served_from_cache(theirs)[1]
+        with self.captureOnCommitCallbacks(execute=True):
+            comments.post_comment(self.member, other, "Now somebody does")
+        response, hit = self.served_from_cache(theirs)
+        assert not hit and "Now somebody does" in response.content.decode()
+        assert self.served_from_cache(mine)[1]
+
+    def test_an_ingest_retires_the_pages_of_the_papers_it_changed(self):
+        other = factories.paper("A paper the ingest leaves alone")
+        mine, theirs = self.paper.get_absolute_url(), other.get_absolute_url()
+        for url in (mine, theirs, DAY):
+            self.get(url)
+        Paper.objects.filter(pk=self.paper.pk).update(title="Attention, revised")
+        pagecache.on_papers_changed(Paper, paper_ids=[self.paper.pk])  # as the merge sends it
+        response, hit = self.served_from_cache(mine)
+        assert not hit and "Attention, revised" in response.content.decode()
+        assert not self.served_from_cache(DAY)[1] and self.served_from_cache(theirs)[1]
+        # A bulk import names no papers (papers_changed_since): every page goes.
+        pagecache.on_papers_changed(Paper, since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+        assert not self.served_from_cache(theirs)[1]
+        self.get(mine)
+        many = list(range(1, pagecache.PAPER_SCOPES_MAX + 2))
+        pagecache.on_papers_changed(Paper, paper_ids=many)  # too many to name one by one
+        assert not self.served_from_cache(mine)[1]
+
+    def test_a_curators_action_retires_every_papers_page(self):
+        other = factories.paper("It may list the hidden paper as related")
+        self.get(other.get_absolute_url())
+        with self.captureOnCommitCallbacks(execute=True):
+            moderation.moderate_paper(self.curator, self.paper, "hide-paper", "spam")
+        assert not self.served_from_cache(other.get_absolute_url())[1]
+
+    def test_a_paper_generation_lost_by_the_cache_never_brings_an_old_page_back(self):
+        url = self.paper.get_absolute_url()
+        self.get(url)
+        self.as_member()
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(reverse("community:vote", args=[self.paper.pk]), {"vote": "1"})
+        self.as_outsider()
+        # The page of 10 votes is still stored; its paper's generation is evicted (an LRU
+        # cache under memory pressure) before anyone read the page again.
+        cache.delete(pagecache.paper_scope(self.paper.public_id))
+        response, hit = self.served_from_cache(url)
+        assert not hit and '<span class="count">11</span>' in response.content.decode()
+
+    def test_a_papers_page_is_kept_longer_than_a_listing_in_a_shared_cache(self):
+        url = self.paper.get_absolute_url()
+        shared = "locmem" not in type(caches["default"]).__module__
+        with override_settings(PAGE_CACHE_SECONDS=60, PAPER_PAGE_CACHE_SECONDS=600), \
+                time_machine.travel(dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), tick=False) as clock:
+            self.get(url)
+            self.get(DAY)
+            clock.shift(120)
+            # In each process's own memory another process's ingest could not retire it.
+            assert self.served_from_cache(url)[1] is shared
+            assert not self.served_from_cache(DAY)[1]
+            clock.shift(600)
+            assert not self.served_from_cache(url)[1]
 
     def test_members_get_the_cached_page_with_their_own_marks(self):
         other = factories.paper("Another paper of the day")
