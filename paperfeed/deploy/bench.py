@@ -335,6 +335,9 @@ def _drive_paced(options: dict, base: str, targets: dict, rows: list[dict], fold
         paths = _paths(page, targets, static)
         if options["warmup"] and page != "static":
             wrk.run(base, paths, 10, options["warmup"], 0.0, [], folder)
+        stdout.write(f"paced {page}: {rate:,.0f} requests/s ({ratio:g}× static) over "
+                     f"{TARGET_CLIENTS} clients, one every "
+                     f"{wrk.connection_delay_ms(rate, TARGET_CLIENTS):.0f} ms per client\n")
         row = _measure(base, page, paths, TARGET_CLIENTS, options["paced_duration"], 0.0, [],
                        folder, stdout, rate)
         paced.append({**row, "ratio": ratio})

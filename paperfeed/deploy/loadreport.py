@@ -164,7 +164,8 @@ def _paced_lines(paced: list[dict], options: dict) -> tuple[list[str], int, int]
              "wrk times a request from when it went out, not from its slot, so a slow answer "
              "hides the requests that should have been sent meanwhile (coordinated "
              "omission): these p99s are a lower bound when answers are slow. An open-loop "
-             "tool (wrk2) would count from the slot; none is packaged in Debian or PyPI.",
+             "tool (wrk2) would count from the slot; none that reports percentiles is "
+             "packaged in Debian or on PyPI.",
              "",
              "| page | clients | asked × static | asked requests/s | achieved requests/s "
              "| p50 ms | p99 ms | static p99 ms at this rate | errors | target | met | load |",

@@ -5,8 +5,9 @@ A saturating run (no pacing) measures throughput: every connection sends its nex
 request as soon as the last one is answered, so at 200 clients on the server's own cores
 the latency wrk reports is mostly queueing at 100 % CPU, even for a static file. A paced
 run holds the rate to a target instead, so its p50/p99 are the page's latency at that
-rate. There is no open-loop tool in Debian or PyPI that fits (wrk2 is not packaged), so
-pacing is wrk's own ``delay()`` hook. wrk stays closed-loop: a connection waits for its
+rate. No open-loop tool that reports percentiles installs from Debian or PyPI (wrk2 and
+vegeta are not packaged; Debian's httperf paces new connections but gives no p99; hey's
+``-q`` and locust wait for answers too), so pacing is wrk's own ``delay()`` hook. wrk stays closed-loop: a connection waits for its
 answer before its next request, and wrk times a request from when it is sent, not from
 when the schedule wanted it sent. A slow answer therefore hides the requests that should
 have gone out meanwhile (coordinated omission), and a p99 is optimistic whenever the

@@ -201,11 +201,17 @@ class _KeepAlive(_Recorder):
             self.close_connection = True
 
 
+class _Backlog(http.server.ThreadingHTTPServer):
+    # The standard library listens with a backlog of 5: of 200 connections opened at
+    # once, some would wait out a SYN retry (1 s) and start late.
+    request_queue_size = 1024
+
+
 @pytest.mark.skipif(not shutil.which("wrk"), reason="wrk is not installed (apt-get install wrk)")
 @pytest.mark.parametrize(("clients", "rate"), [(10, 100.0), (200, 200.0)])
 def test_wrk_paced_holds_the_asked_rate(tmp_path, clients, rate):
     _KeepAlive.seen = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _KeepAlive)
+    server = _Backlog(("127.0.0.1", 0), _KeepAlive)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         got = wrk.run(f"http://127.0.0.1:{server.server_port}", ["/papers", "/papers/trending"],
