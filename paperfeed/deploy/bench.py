@@ -10,6 +10,13 @@ Paper pages are drawn from ``--paper-pages`` papers across the corpus and search
 ``--queries`` queries made of real titles' words; a short warm-up precedes each page.
 Each row gets a verdict against issue 14's targets.
 
+Those runs saturate the server (wrk's clients send as fast as they are answered), which
+measures throughput; their p99 is queueing at 100 % CPU. For the pages with a latency
+target (the listings and search), ``--paced-duration`` seconds more at 200 clients are
+held to the page's target rate (its throughput target times the static file's rate at
+200 clients in the same run), with the static file at the same rate as the baseline:
+the latency targets are judged there (deploy/wrk.py says how, and what wrk cannot do).
+
 ``--soak S`` then runs S seconds of mixed reading (wrk) while members vote and comment
 through HTTP at a steady rate (deploy/soak.py), an ingest of new papers and a digest run
 go on as child processes, and a probe times how long a vote takes to show on the
@@ -33,7 +40,8 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from paperfeed.deploy.loadreport import TARGET_CLIENTS
+from paperfeed.deploy import wrk
+from paperfeed.deploy.loadreport import LATENCY_RATIOS, TARGET_CLIENTS
 from paperfeed.deploy.loadreport import report as _report
 from paperfeed.lib import cli_args
 from paperfeed.lib.cli_args import non_negative_int, positive_float, positive_int
@@ -57,6 +65,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="seconds of the same requests (10 clients) before each page's "
                              "runs, not counted")
     parser.add_argument("--pages", nargs="+", default=list(PAGES), choices=PAGES)
+    parser.add_argument("--paced-duration", type=non_negative_int, default=15,
+                        help="seconds of each paced run: the pages with a latency target "
+                             "(listings, search) and the static file, at 200 clients held "
+                             "to the page's target rate, where p99 is judged (0: none)")
     parser.add_argument("--signed-in", type=cli_args.share, default=0.1,
                         help="share of requests with a member's session in the mixed runs")
     parser.add_argument("--members", type=positive_int, default=50,
@@ -148,69 +160,6 @@ print(json.dumps({{"daily": "/papers", "weekly": f"/papers/week/{{year}}-W{{week
 """, env)
 
 
-def lua_script(paths: list[str], share: float, cookies: list[str]) -> str:
-    """wrk's request mix: a random path each request, with a random member's session for
-    ``share`` of them; every request asks for gzip as browsers do."""
-    quoted = ", ".join(json.dumps(p) for p in paths)
-    jar = ", ".join(json.dumps(c) for c in cookies)
-    return f"""
-local paths = {{{quoted}}}
-local cookies = {{{jar}}}
-local share = {share:f}
-local counter = 0
-setup = function(thread)
-  counter = counter + 1
-  thread:set("seed", counter)
-end
-init = function(args)
-  math.randomseed(os.time() + (seed or 0) * 7919)
-end
-request = function()
-  local path = paths[math.random(#paths)]
-  local headers = {{["Accept-Encoding"] = "gzip, deflate, br"}}
-  if share > 0 and #cookies > 0 and math.random() < share then
-    headers["Cookie"] = cookies[math.random(#cookies)]
-  end
-  return wrk.format("GET", path, headers)
-end
-"""
-
-
-def _wrk(base: str, paths: list[str], clients: int, duration: int, share: float,
-         cookies: list[str], folder: Path) -> dict:
-    script = folder / f"mix-{len(paths)}-{share}-{time.monotonic_ns()}.lua"
-    script.write_text(lua_script(paths, share, cookies))
-    threads = min(2, clients)
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{clients}", f"-d{duration}s", "--latency",
-                          "--timeout", "5s", "-s", str(script), base],
-                         capture_output=True, text=True, check=True).stdout
-    return parse_wrk(out)
-
-
-def _ms(text: str) -> float:
-    value, unit = re.match(r"([\d.]+)(us|ms|s|m)", text).groups()
-    return float(value) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
-
-
-def parse_wrk(out: str) -> dict:
-    """Figures from wrk's ``--latency`` output: requests/s, p50/p99 (ms), errors."""
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
-    if rps is None:
-        raise ValueError(f"not wrk output: {out[:300]!r}")
-    result = {"rps": float(rps.group(1))}
-    total = re.search(r"(\d+) requests in", out)
-    result["requests"] = int(total.group(1)) if total else 0
-    for pct in ("50", "99"):
-        found = re.search(rf"^\s+{pct}(?:\.0+)?%\s+(\S+)", out, re.M)
-        result[f"p{pct}_ms"] = _ms(found.group(1)) if found else None
-    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
-    result["socket_errors"] = sum(map(int, errors.groups())) if errors else 0
-    result["timeouts"] = int(errors.group(4)) if errors else 0
-    non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
-    result["non_2xx"] = int(non2xx.group(1)) if non2xx else 0
-    return result
-
-
 def _load() -> str:
     one, five, _ = os.getloadavg()
     return f"{one:.1f} / {five:.1f}"
@@ -270,6 +219,8 @@ def run(options: dict, stdout) -> int:
         _wait(base, server)
         with tempfile.TemporaryDirectory(prefix="pf-wrk-") as folder:
             rows = _drive(options, base, targets, Path(folder), stdout)
+            if options["paced_duration"]:
+                rows += _drive_paced(options, base, targets, rows, Path(folder), stdout)
             if options["probes"]:
                 visibility = _probe_only(options, base, targets, Path(folder), stdout)
             if options["soak"]:
@@ -328,11 +279,16 @@ def _paths(page: str, targets: dict, static: str) -> list[str]:
     return [targets[page]]
 
 
-def _drive(options: dict, base: str, targets: dict, folder: Path, stdout) -> list[dict]:
+def _static_path(base: str) -> str:
+    """The site's stylesheet, as the daily page links it (the static baseline)."""
     import urllib.request
 
     html = urllib.request.urlopen(base + "/papers").read().decode()
-    static = re.search(r'href="(/static/paperfeed/site[^"]*\.css)"', html).group(1)
+    return re.search(r'href="(/static/paperfeed/site[^"]*\.css)"', html).group(1)
+
+
+def _drive(options: dict, base: str, targets: dict, folder: Path, stdout) -> list[dict]:
+    static = _static_path(base)
     rows = []
     for page in options["pages"]:
         paths = _paths(page, targets, static)
@@ -341,20 +297,51 @@ def _drive(options: dict, base: str, targets: dict, folder: Path, stdout) -> lis
             stdout.write(f"search: each web process has its model after "
                          f"{_load_models(base, paths):.0f} s\n")
         if options["warmup"]:
-            _wrk(base, paths, 10, options["warmup"], 0.0, [], folder)
+            wrk.run(base, paths, 10, options["warmup"], 0.0, [], folder)
         for share in mixes:
             for clients in options["clients"]:
-                before = _cache_counts(base)
-                got = _wrk(base, paths, clients, options["duration"], share, targets["cookies"],
-                           folder)
-                after = _cache_counts(base)
-                cache = {k: after.get(k, 0) - before.get(k, 0) for k in after}
-                row = {"page": page, "signed_in": share, "clients": clients, "load": _load(),
-                       "paths": len(paths), **got,
-                       "cache_hits": cache.get("hits", 0), "cache_misses": cache.get("misses", 0)}
-                stdout.write(json.dumps(row) + "\n")
-                rows.append(row)
+                rows.append(_measure(base, page, paths, clients, options["duration"], share,
+                                     targets["cookies"], folder, stdout))
     return rows
+
+
+def _measure(base: str, page: str, paths: list[str], clients: int, duration: int,
+             share: float, cookies: list[str], folder: Path, stdout,
+             rate: float | None = None) -> dict:
+    before = _cache_counts(base)
+    got = wrk.run(base, paths, clients, duration, share, cookies, folder, rate)
+    after = _cache_counts(base)
+    cache = {k: after.get(k, 0) - before.get(k, 0) for k in after}
+    row = {"page": page, "signed_in": share, "clients": clients, "load": _load(),
+           "paths": len(paths), **got,
+           "cache_hits": cache.get("hits", 0), "cache_misses": cache.get("misses", 0)}
+    stdout.write(json.dumps(row) + "\n")
+    return row
+
+
+def _drive_paced(options: dict, base: str, targets: dict, rows: list[dict], folder: Path,
+                 stdout) -> list[dict]:
+    """The pages with a latency target at 200 clients held to their target rate, and
+    the static file at the same rate: rows with ``asked_rps`` (deploy/wrk.py)."""
+    static_rps = next((r["rps"] for r in rows if r["page"] == "static"
+                       and r["clients"] == TARGET_CLIENTS), None)
+    if not static_rps:
+        stdout.write(f"no paced runs: they need the static file's rate at {TARGET_CLIENTS} "
+                     "clients (--pages static, --clients ... 200)\n")
+        return []
+    static = _static_path(base)
+    paced = []
+    for page, ratio, rate in wrk.paced_plan(options["pages"], LATENCY_RATIOS, static_rps):
+        paths = _paths(page, targets, static)
+        if options["warmup"] and page != "static":
+            wrk.run(base, paths, 10, options["warmup"], 0.0, [], folder)
+        stdout.write(f"paced {page}: {rate:,.0f} requests/s ({ratio:g}× static) over "
+                     f"{TARGET_CLIENTS} clients, one every "
+                     f"{wrk.connection_delay_ms(rate, TARGET_CLIENTS):.0f} ms per client\n")
+        row = _measure(base, page, paths, TARGET_CLIENTS, options["paced_duration"], 0.0, [],
+                       folder, stdout, rate)
+        paced.append({**row, "ratio": ratio})
+    return paced
 
 
 def _load_models(base: str, paths: list[str], patience: float = 300.0) -> float:
@@ -426,7 +413,7 @@ def _probe_only(options: dict, base: str, targets: dict, folder: Path, stdout) -
     paper = _probe_paper(base)
     stop = threading.Event()
     reads: dict = {}
-    reader = threading.Thread(target=lambda: reads.update(_wrk(
+    reader = threading.Thread(target=lambda: reads.update(wrk.run(
         base, [targets["daily"]], TARGET_CLIENTS, seconds, 0.0, [], folder)))
     reader.start()
     probe, thread = _run_probe(options, base, targets, paper, seconds, stop)
@@ -478,7 +465,7 @@ print(json.dumps({{"ingest_ids": ids,
     tally = soak.Tally()
     reads: dict = {}
     started = time.monotonic()
-    reader = threading.Thread(target=lambda: reads.update(_wrk(
+    reader = threading.Thread(target=lambda: reads.update(wrk.run(
         base, _reader_paths(targets), options["soak_clients"], seconds, options["signed_in"],
         targets["cookies"], folder)))
     cache_before = _cache_counts(base)
