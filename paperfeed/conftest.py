@@ -90,9 +90,9 @@ def _fresh_pages(settings):
     """Each test starts with no cached pages: the database is rolled back between tests,
     so pages cached by one must not be served to the next. A new generation retires them
     (never cache.clear(): on a Redis cache that would flush a shared server's database)."""
-    from paperfeed.papers import pagecache
+    from paperfeed.papers import pagegen
 
-    pagecache._bump()
+    pagegen.retire_all()
     # A change shows on the very next request (test_pagecache tests the grace period).
     settings.PAGE_CACHE_MIN_SECONDS = 0
     yield

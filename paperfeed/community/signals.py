@@ -30,7 +30,7 @@ def pages_changed(sender, instance=None, **kwargs) -> None:
     paper leaves every page it was on, a banned member's comments every paper) all pages."""
     from paperfeed.community.models import ModerationAction
     from paperfeed.papers.models import Paper
-    from paperfeed.papers.pagecache import pages_changed as retire
+    from paperfeed.papers.pagegen import pages_changed as retire
 
     if sender is ModerationAction or getattr(instance, "paper_id", None) is None:
         retire()

@@ -8,7 +8,7 @@ class PapersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
-        from paperfeed.papers import pagecache, trending
+        from paperfeed.papers import pagegen, trending
         from paperfeed.papers.models import Paper
         from paperfeed.papers.signals import papers_changed, papers_changed_since
 
@@ -16,8 +16,8 @@ class PapersConfig(AppConfig):
         papers_changed_since.connect(trending.on_papers_changed_since,
                                      dispatch_uid="trending-changed-since")
         # Already sent after commit: retire the cached pages now.
-        papers_changed.connect(pagecache.on_papers_changed, dispatch_uid="pages-changed")
-        papers_changed_since.connect(pagecache.on_papers_changed,
+        papers_changed.connect(pagegen.on_papers_changed, dispatch_uid="pages-changed")
+        papers_changed_since.connect(pagegen.on_papers_changed,
                                      dispatch_uid="pages-changed-since")
         # The paths that bypass merge.py (the admin, a shell, tests): a saved or deleted
         # paper enters the change log too. Both signals run inside the writing

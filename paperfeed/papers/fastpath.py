@@ -35,7 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import Resolver404, ResolverMatch, resolve
 
-from paperfeed.papers import pagecache
+from paperfeed.papers import pagecache, pagegen
 
 
 @lru_cache(maxsize=4096)
@@ -78,7 +78,7 @@ class FastPathMiddleware:
             return None
         scope = match.func.page_cache.get("scope")
         found = pagecache.lookup(pagecache.key_for(request),  # get_host() checks the host
-                                 scope(match.kwargs) if scope else pagecache.LISTINGS).page
+                                 scope(match.kwargs) if scope else pagegen.LISTINGS).page
         if found is None:
             return None  # rendered and stored down the stack
         request.resolver_match = match

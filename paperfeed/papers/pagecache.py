@@ -2,25 +2,14 @@
 
 A page is rendered for an anonymous reader and kept in Django's cache (Redis when
 ``PAPERFEED_CACHE_URL`` names one, so every web process shares it; else each process's
-memory), under its address and with the *generations* it was rendered in. Whatever changes
-what pages show bumps a generation after its transaction commits (:func:`pages_changed`),
-so the next request renders afresh:
-
-* a paper's own page depends on the site-wide generation and on that paper's own
-  (:func:`paper_scope`): a vote or comment on it, or an ingest that changed it, retires it
-  and no other paper page;
-* every other cached page (the daily, weekly, monthly and trending listings, the API's
-  lists) shows many papers, and depends on the site-wide generation and the *listings*
-  generation, which every vote, comment and ingest bumps;
-* search results depend on the site-wide generation and the *searches* one, which ingests
-  bump (:func:`searches`);
-* a curator's action, a bulk import and anything that names no paper bump the site-wide
-  generation and so retire every page.
-
-Entries also expire after ``PAPERFEED_PAGE_CACHE_SECONDS`` (listings) or
-``PAPERFEED_PAPER_PAGE_CACHE_SECONDS`` (a paper's page), the bound on staleness for changes
-no event announces (the clock moving on; on a paper's page, its related papers, thumbnail
-and citations, which change with other papers).
+memory), under its address and with the *generations* it was rendered in: the site-wide
+one and its scope's (:mod:`paperfeed.papers.pagegen`: a paper's page depends on that
+paper's, the listings on the listings', search results on the searches'). Whatever
+changes what pages show bumps the generations it affects after its transaction commits
+(:func:`pagegen.pages_changed`), so the next request renders afresh. Entries also expire
+after ``PAPERFEED_PAGE_CACHE_SECONDS`` (listings) or ``PAPERFEED_PAPER_PAGE_CACHE_SECONDS``
+(a paper's page), the bound on staleness for changes no event announces (the clock moving
+on; on a paper's page, its related papers, thumbnail and citations).
 
 Each web process also keeps the pages it served last in its own memory (:class:`_Local`,
 at most ``LOCAL_ENTRIES``) and asks the shared cache for a page's generations at most once per
@@ -50,7 +39,6 @@ either answers 304. Members' personalised pages go out uncompressed.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import time
@@ -61,26 +49,17 @@ from dataclasses import dataclass
 from functools import wraps
 
 from django.conf import settings
-from django.core.cache import cache, caches
-from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache import cache
 from django.core.signals import setting_changed
-from django.db import transaction
 from django.http import HttpRequest, HttpResponse, HttpResponseNotModified
 from django.middleware.csrf import CSRF_TOKEN_LENGTH
-from django.utils import timezone
 from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from paperfeed.lib import dbreads, gzipsplice
 from paperfeed.lib.csrftoken import get_token
+from paperfeed.papers import pagegen
+from paperfeed.papers.pagegen import GENERATION_KEY, LISTINGS, ttl
 
-GENERATION_KEY = "pf:pages:generation"  # site-wide: every page depends on it
-LISTINGS = "pf:pages:listings"  # pages that show many papers
-SEARCHES = "pf:pages:searches"  # search results: which papers match, not their votes
-_PAPER_SCOPE = "pf:pages:paper:"
-# An ingest naming more papers than this retires every page instead of each paper's.
-PAPER_SCOPES_MAX = 500
-# Paper scopes each process remembers reading (bounded: forgotten when full).
-KNOWN_SCOPES = 8192
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 CSRF_MARK = "@@pf-csrf@@"
 _CSRF_MARK_BYTES = CSRF_MARK.encode()
@@ -120,7 +99,7 @@ class Entry:
 
 class _Local:
     """This process's most recently served entries (each with its body split at the
-    CSRF placeholders, ready to join), and the generation as last read from the cache."""
+    CSRF placeholders, ready to join)."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -128,9 +107,7 @@ class _Local:
 
     def clear(self) -> None:
         self.entries: OrderedDict[str, tuple[Entry, list[bytes]]] = OrderedDict()
-        # generation key -> (its value, when it was read): one tuple, so threads see a
-        # consistent pair.
-        self.known: dict[str, tuple[int, float]] = {}
+        pagegen.known.clear()
 
     def get(self, key: str) -> tuple[Entry, list[bytes]] | None:
         with self.lock:
@@ -148,21 +125,6 @@ class _Local:
                 self.entries.popitem(last=False)
         return found
 
-    def learn(self, values: dict[str, int], now: float) -> None:
-        if len(self.known) > KNOWN_SCOPES:
-            self.known = {k: v for k, v in self.known.items() if not k.startswith(_PAPER_SCOPE)}
-        for key, value in values.items():
-            self.known[key] = (value, now)
-
-    def current(self, scope: str, now: float) -> tuple[int, int] | None:
-        """The generations a page of ``scope`` depends on, if both were read less than
-        PAGE_CACHE_MIN_SECONDS ago."""
-        site, scoped = self.known.get(GENERATION_KEY), self.known.get(scope)
-        if site is None or scoped is None:
-            return None
-        if now - min(site[1], scoped[1]) >= settings.PAGE_CACHE_MIN_SECONDS:
-            return None
-        return site[0], scoped[0]
 
 
 local = _Local()
@@ -175,95 +137,6 @@ def _reset_local(setting: str, **kwargs) -> None:
 
 
 setting_changed.connect(_reset_local, dispatch_uid="pagecache-local")
-
-
-def generation() -> int:
-    return cache.get(GENERATION_KEY) or 0
-
-
-def paper_scope(public_id: str) -> str:
-    """The generation key of a paper's own page (its arXiv id or slug, as in its URL)."""
-    return _PAPER_SCOPE + hashlib.sha256(public_id.encode()).hexdigest()[:32]
-
-
-def searches(kwargs: dict) -> str:
-    """The scope of search results: retired by ingests, not by votes and comments (their
-    counts on a results page may lag by PAPERFEED_PAGE_CACHE_SECONDS), so a stream of
-    votes does not make every query run again."""
-    return SEARCHES
-
-
-def by_paper(kwargs: dict) -> str:
-    """The scope of a paper page's route (``papers/<public_id>``)."""
-    return paper_scope(kwargs["public_id"])
-
-
-def ttl(scope: str) -> int:
-    """Seconds a page of ``scope`` is kept at most. Papers' pages are kept longer only in
-    a cache every process shares: in a process's own memory, nothing retires them when
-    another process (the worker's ingest) changes their paper."""
-    if not scope.startswith(_PAPER_SCOPE):
-        return settings.PAGE_CACHE_SECONDS
-    if isinstance(caches["default"], LocMemCache):
-        return min(settings.PAPER_PAGE_CACHE_SECONDS, settings.PAGE_CACHE_SECONDS)
-    return settings.PAPER_PAGE_CACHE_SECONDS
-
-
-def _scope_timeout() -> int:
-    # A paper's generation outlives every page filed under an earlier one.
-    return 2 * max(settings.PAPER_PAGE_CACHE_SECONDS, settings.PAGE_CACHE_SECONDS) + 60
-
-
-def _new_value() -> int:
-    # Generations are compared for equality only: any value not used before retires the
-    # pages of the old one. Random, so processes bumping at once need no coordination.
-    return int.from_bytes(os.urandom(7), "big") + 1
-
-
-def _bump() -> None:
-    """Retire every page."""
-    try:
-        gen = cache.incr(GENERATION_KEY)
-    except ValueError:  # not there yet (or evicted): any new value retires the old keys
-        gen = int(timezone.now().timestamp() * 1000)
-        cache.set(GENERATION_KEY, gen, timeout=None)
-    local.learn({GENERATION_KEY: gen}, time.time())  # this process shows its change at once
-
-
-def _retire(scopes: list[str]) -> None:
-    """Retire the pages of ``scopes`` (the listings, papers' own pages)."""
-    values = {scope: _new_value() for scope in scopes}
-    # A paper's generation outlives every page stored before it changed (those expire
-    # after ttl()), so an old page can never match it again; LISTINGS is kept.
-    kept = {k: values.pop(k) for k in (LISTINGS, SEARCHES) if k in values}
-    cache.set_many(values, timeout=_scope_timeout())
-    cache.set_many(kept, timeout=None)
-    values.update(kept)
-    local.learn(values, time.time())
-
-
-def pages_changed(papers: list[str] | None = None) -> None:
-    """Once the current transaction (if any) has committed, retire the listings and the
-    pages of ``papers`` (their public ids) or, with no papers named, every page."""
-    if papers is None:
-        transaction.on_commit(_bump)
-    else:
-        scopes = [LISTINGS, *{paper_scope(public_id) for public_id in papers}]
-        transaction.on_commit(lambda: _retire(scopes))
-
-
-def on_papers_changed(sender, paper_ids=None, **kwargs) -> None:
-    """An ingest (sent after it committed): the listings and each changed paper's page,
-    or every page after a bulk import (``papers_changed_since``) or a large batch."""
-    if not paper_ids or len(paper_ids) > PAPER_SCOPES_MAX:
-        _bump()
-        return
-    from paperfeed.papers.models import Paper
-
-    with dbreads.primary():  # both ids: a paper known by a slug may just have gained one
-        names = Paper.objects.filter(pk__in=paper_ids).values_list("arxiv_id", "slug")
-        _retire([LISTINGS, SEARCHES,
-                 *{paper_scope(name) for pair in names for name in pair if name}])
 
 
 def key_for(request: HttpRequest) -> str:
@@ -319,7 +192,7 @@ def lookup(key: str, scope: str = LISTINGS) -> Found:
     cache (one round trip for the generations and the page)."""
     now = time.time()
     found = local.get(key)
-    known = local.current(scope, now)
+    known = pagegen.known.current(scope, now)
     if found is not None and known is not None and _fresh(found[0], known, now, scope):
         return Found(found, known, now)
     shared_key = _shared_key(key)
@@ -330,13 +203,9 @@ def lookup(key: str, scope: str = LISTINGS) -> Found:
                             [GENERATION_KEY, scope, shared_key])
     scoped = shared.get(scope)
     if scoped is None:
-        # Never bumped, expired or evicted: give it a value of its own first, so no page is
-        # ever filed under "none", which an evicted generation would read as again.
-        cache.add(scope, _new_value(),
-                  timeout=_scope_timeout() if scope.startswith(_PAPER_SCOPE) else None)
-        scoped = cache.get(scope, 0)
+        scoped = pagegen.ensure(scope)
     gen = (shared.get(GENERATION_KEY) or 0, scoped)
-    local.learn({GENERATION_KEY: gen[0], scope: gen[1]}, now)
+    pagegen.known.learn({GENERATION_KEY: gen[0], scope: gen[1]}, now)
     if found is not None and _fresh(found[0], gen, now, scope):
         return Found(found, gen, now)
     entry = shared.get(shared_key) if not local_copy else cache.get(shared_key)

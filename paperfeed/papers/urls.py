@@ -1,7 +1,8 @@
 from django.urls import path, register_converter
 
 from paperfeed.papers import views
-from paperfeed.papers.pagecache import by_paper, cached_page
+from paperfeed.papers.pagecache import cached_page
+from paperfeed.papers.pagegen import by_paper
 
 
 class IsoDateConverter:

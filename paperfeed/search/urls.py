@@ -1,6 +1,7 @@
 from django.urls import path
 
-from paperfeed.papers.pagecache import cached_page, searches
+from paperfeed.papers.pagecache import cached_page
+from paperfeed.papers.pagegen import searches
 from paperfeed.search.views.search import search
 
 app_name = "search"

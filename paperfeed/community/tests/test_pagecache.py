@@ -22,7 +22,7 @@ from django.urls import reverse
 from paperfeed.community import comments, moderation
 from paperfeed.community.tests import factories
 from paperfeed.community.tests.base import CommunityTestCase
-from paperfeed.papers import fastpath, pagecache
+from paperfeed.papers import fastpath, pagecache, pagegen
 from paperfeed.papers.models import Paper
 from paperfeed.papers.tests.factories import paper as ingested_paper
 
@@ -114,16 +114,16 @@ class PageCacheTests(CommunityTestCase):
         for url in (mine, theirs, DAY):
             self.get(url)
         Paper.objects.filter(pk=self.paper.pk).update(title="Attention, revised")
-        pagecache.on_papers_changed(Paper, paper_ids=[self.paper.pk])  # as the merge sends it
+        pagegen.on_papers_changed(Paper, paper_ids=[self.paper.pk])  # as the merge sends it
         response, hit = self.served_from_cache(mine)
         assert not hit and "Attention, revised" in response.content.decode()
         assert not self.served_from_cache(DAY)[1] and self.served_from_cache(theirs)[1]
         # A bulk import names no papers (papers_changed_since): every page goes.
-        pagecache.on_papers_changed(Paper, since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
+        pagegen.on_papers_changed(Paper, since=dt.datetime(2026, 11, 1, tzinfo=dt.UTC))
         assert not self.served_from_cache(theirs)[1]
         self.get(mine)
-        many = list(range(1, pagecache.PAPER_SCOPES_MAX + 2))
-        pagecache.on_papers_changed(Paper, paper_ids=many)  # too many to name one by one
+        many = list(range(1, pagegen.PAPER_SCOPES_MAX + 2))
+        pagegen.on_papers_changed(Paper, paper_ids=many)  # too many to name one by one
         assert not self.served_from_cache(mine)[1]
 
     def test_a_curators_action_retires_every_papers_page(self):
@@ -142,7 +142,7 @@ class PageCacheTests(CommunityTestCase):
         self.as_outsider()
         # The page of 10 votes is still stored; its paper's generation is evicted (an LRU
         # cache under memory pressure) before anyone read the page again.
-        cache.delete(pagecache.paper_scope(self.paper.public_id))
+        cache.delete(pagegen.paper_scope(self.paper.public_id))
         response, hit = self.served_from_cache(url)
         assert not hit and '<span class="count">11</span>' in response.content.decode()
 
@@ -306,7 +306,7 @@ class FastPathTests(CommunityTestCase):
             # Another web process records a vote: the shared generation moves on, this
             # process has not read it yet.
             Paper.objects.filter(pk=self.paper.pk).update(upvotes_local=5)
-            cache.incr(pagecache.GENERATION_KEY)
+            cache.incr(pagegen.GENERATION_KEY)
             clock.shift(0.5)
             stale, fast = self.fast()
             assert fast and '<span class="count">10</span>' in stale.content.decode()

@@ -1,0 +1,179 @@
+"""The generations cached pages are filed under, and the events that bump them.
+
+A cached page (:mod:`paperfeed.papers.pagecache`) is fresh while the generations it was
+rendered in are current: the site-wide one and its *scope*'s —
+
+* a paper's own page: that paper's (:func:`paper_scope`), bumped by a vote or comment on
+  it and by an ingest that changed it, so no other paper's page is retired;
+* the daily, weekly, monthly and trending listings and the API's lists: the *listings*
+  generation, which every vote, comment and ingest bumps;
+* search results: the *searches* generation, which ingests bump (:func:`searches`);
+* a curator's action, a bulk import and anything that names no paper bump the site-wide
+  generation (:func:`retire_all`) and so retire every page.
+
+Each bump happens after its transaction commits. A generation is any value not used
+before (compared for equality only). Each web process remembers what it read
+(:data:`known`) and asks the shared cache again after ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+
+from django.conf import settings
+from django.core.cache import cache, caches
+from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import setting_changed
+from django.db import transaction
+from django.utils import timezone
+
+from paperfeed.lib import dbreads
+
+GENERATION_KEY = "pf:pages:generation"  # site-wide: every page depends on it
+LISTINGS = "pf:pages:listings"  # pages that show many papers
+SEARCHES = "pf:pages:searches"  # search results: which papers match, not their votes
+_PAPER_SCOPE = "pf:pages:paper:"
+# An ingest naming more papers than this retires every page instead of each paper's.
+PAPER_SCOPES_MAX = 500
+# Paper scopes each process remembers reading (bounded: forgotten when full).
+KNOWN_SCOPES = 8192
+
+
+class Known:
+    """The generations this process read last, each with when it read it."""
+
+    def __init__(self) -> None:
+        self.clear()
+
+    def clear(self) -> None:
+        # generation key -> (its value, when it was read): one tuple, so threads see a
+        # consistent pair.
+        self.values: dict[str, tuple[int, float]] = {}
+
+    def learn(self, values: dict[str, int], now: float) -> None:
+        if len(self.values) > KNOWN_SCOPES:
+            self.values = {k: v for k, v in self.values.items() if not k.startswith(_PAPER_SCOPE)}
+        for key, value in values.items():
+            self.values[key] = (value, now)
+
+    def current(self, scope: str, now: float) -> tuple[int, int] | None:
+        """The generations a page of ``scope`` depends on, if both were read less than
+        PAGE_CACHE_MIN_SECONDS ago."""
+        site, scoped = self.values.get(GENERATION_KEY), self.values.get(scope)
+        if site is None or scoped is None:
+            return None
+        if now - min(site[1], scoped[1]) >= settings.PAGE_CACHE_MIN_SECONDS:
+            return None
+        return site[0], scoped[0]
+
+
+known = Known()
+
+
+def _reset_known(setting: str, **kwargs) -> None:
+    if setting in ("CACHES", "PAGE_CACHE_SECONDS", "PAGE_CACHE_MIN_SECONDS",
+                   "PAPER_PAGE_CACHE_SECONDS"):
+        known.clear()
+
+
+setting_changed.connect(_reset_known, dispatch_uid="pagegen-known")
+
+
+def generation() -> int:
+    return cache.get(GENERATION_KEY) or 0
+
+
+def paper_scope(public_id: str) -> str:
+    """The generation key of a paper's own page (its arXiv id or slug, as in its URL)."""
+    return _PAPER_SCOPE + hashlib.sha256(public_id.encode()).hexdigest()[:32]
+
+
+def searches(kwargs: dict) -> str:
+    """The scope of search results: retired by ingests, not by votes and comments (their
+    counts on a results page may lag by PAPERFEED_PAGE_CACHE_SECONDS), so a stream of
+    votes does not make every query run again."""
+    return SEARCHES
+
+
+def by_paper(kwargs: dict) -> str:
+    """The scope of a paper page's route (``papers/<public_id>``)."""
+    return paper_scope(kwargs["public_id"])
+
+
+def ttl(scope: str) -> int:
+    """Seconds a page of ``scope`` is kept at most. Papers' pages are kept longer only in
+    a cache every process shares: in a process's own memory, nothing retires them when
+    another process (the worker's ingest) changes their paper."""
+    if not scope.startswith(_PAPER_SCOPE):
+        return settings.PAGE_CACHE_SECONDS
+    if isinstance(caches["default"], LocMemCache):
+        return min(settings.PAPER_PAGE_CACHE_SECONDS, settings.PAGE_CACHE_SECONDS)
+    return settings.PAPER_PAGE_CACHE_SECONDS
+
+
+def _scope_timeout() -> int:
+    # A paper's generation outlives every page filed under an earlier one.
+    return 2 * max(settings.PAPER_PAGE_CACHE_SECONDS, settings.PAGE_CACHE_SECONDS) + 60
+
+
+def _new_value() -> int:
+    # Generations are compared for equality only: any value not used before retires the
+    # pages of the old one. Random, so processes bumping at once need no coordination.
+    return int.from_bytes(os.urandom(7), "big") + 1
+
+
+def retire_all() -> None:
+    """Retire every page (at once: no transaction waits for it)."""
+    try:
+        gen = cache.incr(GENERATION_KEY)
+    except ValueError:  # not there yet (or evicted): any new value retires the old keys
+        gen = int(timezone.now().timestamp() * 1000)
+        cache.set(GENERATION_KEY, gen, timeout=None)
+    known.learn({GENERATION_KEY: gen}, time.time())  # this process shows its change at once
+
+
+def _retire(scopes: list[str]) -> None:
+    """Retire the pages of ``scopes`` (the listings, papers' own pages)."""
+    values = {scope: _new_value() for scope in scopes}
+    # A paper's generation outlives every page stored before it changed (those expire
+    # after ttl()), so an old page can never match it again; LISTINGS is kept.
+    kept = {k: values.pop(k) for k in (LISTINGS, SEARCHES) if k in values}
+    cache.set_many(values, timeout=_scope_timeout())
+    cache.set_many(kept, timeout=None)
+    values.update(kept)
+    known.learn(values, time.time())
+
+
+def pages_changed(papers: list[str] | None = None) -> None:
+    """Once the current transaction (if any) has committed, retire the listings and the
+    pages of ``papers`` (their public ids) or, with no papers named, every page."""
+    if papers is None:
+        transaction.on_commit(retire_all)
+    else:
+        scopes = [LISTINGS, *{paper_scope(public_id) for public_id in papers}]
+        transaction.on_commit(lambda: _retire(scopes))
+
+
+def on_papers_changed(sender, paper_ids=None, **kwargs) -> None:
+    """An ingest (sent after it committed): the listings and each changed paper's page,
+    or every page after a bulk import (``papers_changed_since``) or a large batch."""
+    if not paper_ids or len(paper_ids) > PAPER_SCOPES_MAX:
+        retire_all()
+        return
+    from paperfeed.papers.models import Paper
+
+    with dbreads.primary():  # both ids: a paper known by a slug may just have gained one
+        names = Paper.objects.filter(pk__in=paper_ids).values_list("arxiv_id", "slug")
+        _retire([LISTINGS, SEARCHES,
+                 *{paper_scope(name) for pair in names for name in pair if name}])
+
+
+def ensure(scope: str) -> int:
+    """``scope``'s generation, given one of its own first if it has none (never bumped,
+    expired or evicted), so no page is ever filed under "none", which an evicted
+    generation would read as again."""
+    cache.add(scope, _new_value(),
+              timeout=_scope_timeout() if scope.startswith(_PAPER_SCOPE) else None)
+    return cache.get(scope, 0)
