@@ -6,8 +6,10 @@ cache off), for papers drawn evenly across the corpus (a fixed seed) and for pap
 an embedding, whose related papers come from the vector index instead of the keyword
 one. For each page: wall and CPU time; within it, every SQL query (timed at the
 connection) and the "Related papers" lookup (the search app's tag, timed around its real
-call); what is left is templates and Python. `bench load` measures the same pages under
-wrk; this one says which part of a miss to work on.
+call); what is left is templates and Python. The pages across the corpus are then
+rendered once more: a miss after a vote or a comment, with the related papers cached.
+The run has a cache of its own (nothing cached before it is read). `bench load`
+measures the same pages under wrk; this one says which part of a miss to work on.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from __future__ import annotations
 import os
 import random
 import time
+import uuid
 from contextlib import contextmanager
 
 NAME = "paper-page"
+WARM = 3  # pages rendered before any is timed: connections, templates, index readers
 HELP = "Render paper pages with the page cache off, in-process; where a miss spends its time."
 
 
@@ -61,7 +65,7 @@ def _timing_related(clock: _Clock):
 
 def sample(count: int, embedded: int, seed: int) -> dict[str, list[str]]:
     """The URLs to render: ``count`` papers spread over the id range, and up to
-    ``embedded`` papers that have an embedding."""
+    ``embedded`` papers that have an embedding; "warm-up": three more, rendered first."""
     from paperfeed.papers.models import Paper
     from paperfeed.search.models import PaperEmbedding
 
@@ -73,16 +77,18 @@ def sample(count: int, embedded: int, seed: int) -> dict[str, list[str]]:
                          "(DATABASE_URL names which one is used)")
     rng = random.Random(seed)
     span = range(first, last + 1)
-    picked = rng.sample(span, min(len(span), count * 3))
-    papers = list(visible.filter(pk__in=picked).order_by("pk")[:count])
+    picked = rng.sample(span, min(len(span), (count + WARM) * 3))
+    papers = list(visible.filter(pk__in=picked).order_by("pk")[:count + WARM])
     rng.shuffle(papers)
     with_vectors = list(visible.filter(pk__in=PaperEmbedding.objects.values("paper_id")
-                                       .order_by("paper_id")[:embedded]))
-    return {"across the corpus": [p.get_absolute_url() for p in papers],
+                                       .order_by("paper_id")[:embedded])
+                        .exclude(pk__in=[p.pk for p in papers]))
+    return {"warm-up": [p.get_absolute_url() for p in papers[count:]],
+            "across the corpus": [p.get_absolute_url() for p in papers[:count]],
             "with an embedding": [p.get_absolute_url() for p in with_vectors]}
 
 
-def measure(urls: list[str], warm: int = 3) -> dict[str, list[float]]:
+def measure(urls: list[str]) -> dict[str, list[float]]:
     """Per page, in ms: ``page`` (wall), ``cpu``, ``sql``, ``queries``, ``related``, ``rest``."""
     from django.db import connection
     from django.test import Client, override_settings
@@ -91,8 +97,6 @@ def measure(urls: list[str], warm: int = 3) -> dict[str, list[float]]:
     found: dict[str, list[float]] = {k: [] for k in
                                      ("page", "cpu", "sql", "queries", "related", "rest")}
     with override_settings(PAGE_CACHE_SECONDS=0, ALLOWED_HOSTS=["testserver"]):
-        for url in urls[:warm]:  # connections, templates, the index readers
-            client.get(url)
         for url in urls:
             sql, related = _Clock(), _Clock()
             with connection.execute_wrapper(lambda execute, *args, clock=sql: clock.timed(
@@ -108,6 +112,17 @@ def measure(urls: list[str], warm: int = 3) -> dict[str, list[float]]:
                 found[key].append(value * 1000)
             found["queries"].append(sql.calls)
     return found
+
+
+@contextmanager
+def isolated_cache():
+    """A cache of the run's own, so nothing another run or the site cached is read."""
+    from django.test import override_settings
+
+    with override_settings(CACHES={"default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": f"bench-paper-page-{uuid.uuid4()}"}}):
+        yield
 
 
 def percentile(values: list[float], share: float) -> float:
@@ -128,7 +143,9 @@ def report(results: dict[str, dict[str, list[float]]], papers: int) -> str:
              "whole stack with the page cache off (deploy/benchpage.py), milliseconds. Papers "
              "drawn evenly across the corpus; papers with an embedding take their related "
              "papers from the vector index, the others from the keyword index "
-             "(search/keyword.py, `related`). Load average at the end: "
+             "(search/keyword.py, `related`); *again*: the same pages as the first column "
+             "once more, their related papers from the cache (a page re-rendered after a "
+             "vote or comment). Load average at the end: "
              + " / ".join(f"{x:.1f}" for x in os.getloadavg()) + f" on {os.cpu_count()} cores.",
              "", f"| part | {head} |", "|---|" + "---|---|" * len(groups)]
     for key, label in ROWS:
@@ -147,7 +164,10 @@ def run(options: dict, stdout) -> int:
     from paperfeed.papers.models import Paper
 
     urls = sample(options["pages"], options["embedded"], options["seed"])
-    results = {name: measure(found) for name, found in urls.items()}
+    with isolated_cache():
+        measure(urls.pop("warm-up"))
+        results = {name: measure(found) for name, found in urls.items()}
+        results["again (related cached)"] = measure(urls["across the corpus"])
     text = report(results, Paper.objects.count())
     stdout.write(text + "\n")
     if not options.get("no_write"):

@@ -190,6 +190,10 @@ class KeywordIndex:
         except FileNotFoundError:
             return 0
 
+    def stamp(self) -> float:
+        """When the index last changed (its ``meta.json``, rewritten by every commit)."""
+        return self._stamp()
+
     def refresh(self, force: bool = False) -> None:
         """Pick up commits made by any process (a stat per search when nothing changed)."""
         stamp = self._stamp()

@@ -98,3 +98,52 @@ def test_nothing_to_look_for_finds_nothing(index):
     assert index.related("", limit=5) == []
     assert index.related("zebra unicorn", limit=5) == []
     assert index.related_terms("!!! ???") == []
+
+
+@pytest.fixture
+def quasars(db, settings):
+    from paperfeed.api.tests.factories import make_papers, record
+    from paperfeed.search.indexing import rebuild
+    from paperfeed.search.service import get_engine
+
+    settings.PAGE_CACHE_SECONDS = 0  # every request renders: what is cached is the related ids
+    made = make_papers(record(arxiv_id="2401.00001", title="Quasar lensing survey"),
+                       record(arxiv_id="2401.00002", title="Quasar lensing catalogue"),
+                       record(arxiv_id="2401.00003", title="Protein folding kinetics"))
+    rebuild(get_engine())
+    return made
+
+
+def _related_on_page(client, paper) -> list[str]:
+    import re
+
+    html = client.get(paper.get_absolute_url()).content.decode()
+    section = html.split('id="related-heading"', 1)[1].split("</section>", 1)[0] \
+        if 'id="related-heading"' in html else ""
+    return re.findall(r'<a href="/papers/([^"]+)"', section)
+
+
+def test_the_paper_page_reads_related_papers_from_the_cache(client, quasars):
+    from django.core.cache import cache
+
+    from paperfeed.search.service import get_engine
+
+    survey, catalogue, protein = quasars
+    assert _related_on_page(client, survey) == ["2401.00002"]
+    key = f"pf:related:{get_engine().version()}:{survey.pk}:5"
+    assert cache.get(key) == [catalogue.pk]
+    cache.set(key, [protein.pk, catalogue.pk])
+    assert _related_on_page(client, survey) == ["2401.00003", "2401.00002"]
+    # Whether a related paper may be shown is asked on every render.
+    protein.status = protein.Status.HIDDEN
+    protein.save()
+    assert _related_on_page(client, survey) == ["2401.00002"]
+
+
+def test_a_change_to_the_index_retires_cached_related_papers(client, quasars):
+    from paperfeed.api.tests.factories import make_papers, record
+
+    survey = quasars[0]
+    assert _related_on_page(client, survey) == ["2401.00002"]
+    make_papers(record(arxiv_id="2401.00004", title="A quasar lensing survey, again"))
+    assert sorted(_related_on_page(client, survey)) == ["2401.00002", "2401.00004"]
