@@ -48,6 +48,7 @@ from paperfeed.lib.cli_args import non_negative_int, positive_float, positive_in
 
 NAME = "load"
 HELP = "Serve a PostgreSQL corpus with `paperfeed serve` and drive it with wrk."
+MORE = ("paperfeed.deploy.benchpage",)  # `bench paper-page`
 
 PAGES = ("static", "daily", "weekly", "monthly", "trending", "paper", "search", "api")
 

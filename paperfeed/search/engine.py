@@ -12,6 +12,7 @@ and still ranks. See docs/search.md for the measurements behind these choices.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import threading
 from collections import OrderedDict
@@ -58,6 +59,13 @@ class Engine:
         self.vectors = VectorIndex(self.directory / "vectors")
         self.model_name = model_name or embeddings.configured_model()
         self.hybrid_weight = hybrid_weight
+
+    def version(self) -> str:
+        """A name for the indexes' current contents: it changes with every commit to
+        either (by any process on this host), so what was computed from them can be
+        cached under it."""
+        state = f"{self.directory}:{self.keyword.stamp()}:{self.vectors.stamp()}"
+        return hashlib.blake2b(state.encode(), digest_size=8).hexdigest()
 
     def embed_query(self, text: str) -> np.ndarray | None:
         """The query's vector; the last QUERY_CACHE_SIZE queries' are kept in this process

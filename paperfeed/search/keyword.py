@@ -34,6 +34,18 @@ FIELD_BOOSTS = {"title": 1.0, "abstract": 1.0, "authors": 1.0}
 WRITER_HEAP = 64_000_000
 LOCK_WAIT_SECONDS = 60.0
 
+# Related papers by words (a paper without an embedding): its title's words as a BM25
+# query over every field, as a search for the title would rank them, less the words that
+# more than RELATED_COMMON_SHARE of the documents have in that field ("the", "of", "with").
+# Such a word weighs at most a quarter of a rare one (BM25's idf: ln 10 against ln 10^4)
+# but its postings span the corpus, and scoring them was most of the work: at 1M papers
+# the whole title cost a paper page 50-150 ms, its informative words 3-8 ms
+# (docs/benchmarks.md, "paper-page"). Below RELATED_CHEAP_DF documents a word is cheap
+# whatever its share, so a small corpus keeps every word.
+RELATED_COMMON_SHARE = 0.1
+RELATED_CHEAP_DF = 1000
+RELATED_MAX_TERMS = 12  # the rarest ones, when a title has more
+
 
 @dataclass
 class KeywordDoc:
@@ -59,6 +71,20 @@ def _schema() -> tantivy.Schema:
     builder.add_text_field("categories", tokenizer_name="raw")
     builder.add_integer_field("day", indexed=True, fast=True)
     return builder.build()
+
+
+def _analyzer(stem: bool) -> tantivy.TextAnalyzer:
+    # tantivy's own "default" and "en_stem" tokenizers, built again: tantivy-py does not
+    # hand out an index's analyzers, and terms must be looked up as the index wrote them.
+    builder = (tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+               .filter(tantivy.Filter.remove_long(40)).filter(tantivy.Filter.lowercase()))
+    if stem:
+        builder = builder.filter(tantivy.Filter.stemmer("english"))
+    return builder.build()
+
+
+_WORDS = _analyzer(stem=False)  # the authors field's terms
+_STEMS = _analyzer(stem=True)  # the title and abstract fields' terms
 
 
 def _quoted(text: str) -> str:
@@ -164,6 +190,10 @@ class KeywordIndex:
         except FileNotFoundError:
             return 0
 
+    def stamp(self) -> float:
+        """When the index last changed (its ``meta.json``, rewritten by every commit)."""
+        return self._stamp()
+
     def refresh(self, force: bool = False) -> None:
         """Pick up commits made by any process (a stat per search when nothing changed)."""
         stamp = self._stamp()
@@ -237,6 +267,64 @@ class KeywordIndex:
         scores = [0.0 if by_day else float(score) for score, _ in result.hits][:limit]
         return list(zip(ids, scores, strict=True)), result.count
 
+    def related(self, text: str, *, limit: int = 10,
+                common_share: float = RELATED_COMMON_SHARE,
+                cheap_df: int = RELATED_CHEAP_DF) -> list[tuple[int, float]]:
+        """(paper id, score) of the documents that share ``text``'s informative words (see
+        RELATED_COMMON_SHARE), best first."""
+        self.refresh()
+        searcher = self.index.searcher()
+        terms = self.related_terms(text, searcher, common_share=common_share,
+                                   cheap_df=cheap_df)
+        if not terms:
+            return []
+        query = tantivy.Query.boolean_query([
+            (tantivy.Occur.Should, _boosted(tantivy.Query.term_query(
+                self.schema, name, term, index_option="freq"), FIELD_BOOSTS[name]))
+            for name, term in terms
+        ])
+        result = searcher.search(query, max(limit, 1), count=False)
+        addresses = [address for _, address in result.hits][:limit]
+        ids = searcher.fast_field_values("id", addresses) if addresses else []
+        return [(pid, float(score)) for pid, (score, _) in zip(ids, result.hits, strict=False)]
+
+    def related_terms(self, text: str, searcher: tantivy.Searcher | None = None, *,
+                      common_share: float = RELATED_COMMON_SHARE,
+                      cheap_df: int = RELATED_CHEAP_DF) -> list[tuple[str, str]]:
+        """The (field, term) pairs :meth:`related` searches for ``text``, rarest word first.
+
+        A title of common words only still gets its rarest word (one word costs little
+        however common: block-max WAND skips what cannot reach the top).
+        """
+        if searcher is None:
+            self.refresh()
+            searcher = self.index.searcher()
+        most = max(cheap_df, common_share * searcher.num_docs)
+        words: list[tuple[int, list[tuple[str, str, int]]]] = []
+        seen: set[str] = set()
+        for word in _WORDS.analyze(text):
+            stems = _STEMS.analyze(word)
+            if not stems or stems[0] in seen:
+                continue
+            seen.add(stems[0])
+            found = [(name, term, searcher.doc_freq(name, term))
+                     for name, term in (("title", stems[0]), ("abstract", stems[0]),
+                                        ("authors", word))]
+            found = [(name, term, df) for name, term, df in found if df]
+            if found:
+                words.append((sum(df for *_, df in found), found))
+        words.sort(key=lambda item: item[0])
+        chosen = []
+        for _, found in words:
+            # A word common in the text fields says nothing, even if some author is
+            # named so ("With", "Long").
+            text = [df for name, _, df in found if name != "authors"]
+            if not text or min(text) <= most:
+                chosen.append([(name, term) for name, term, df in found if df <= most])
+        if not chosen and words:
+            chosen = [[(name, term) for name, term, _ in words[0][1]]]
+        return [pair for pairs in chosen[:RELATED_MAX_TERMS] for pair in pairs]
+
     def allowed(self, ids: list[int], constraint: tantivy.Query) -> set[int]:
         """Which of ``ids`` pass ``constraint`` (to filter results that came from vectors)."""
         if not ids:
@@ -265,6 +353,10 @@ class KeywordIndex:
         result = searcher.search(query, len(ids), count=False)
         found = searcher.fast_field_values("id", [a for _, a in result.hits])
         return {pid: float(score) for pid, (score, _) in zip(found, result.hits, strict=True)}
+
+
+def _boosted(query: tantivy.Query, boost: float) -> tantivy.Query:
+    return query if boost == 1.0 else tantivy.Query.boost_query(query, boost)
 
 
 def _day_bounds(parsed: ParsedQuery, filters: dict) -> tuple[int | None, int | None]:

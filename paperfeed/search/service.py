@@ -66,7 +66,8 @@ def search_parsed(parsed: ParsedQuery, *, mode: str = "hybrid", limit: int = 20,
 
 
 def related_papers(paper_id: int, limit: int = 10) -> list[int]:
-    """Nearest papers by embedding; by shared title words when there is no embedding."""
+    """Nearest papers by embedding; by the title's informative words when there is no
+    embedding (:meth:`KeywordIndex.related <paperfeed.search.keyword.KeywordIndex.related>`)."""
     return related_to(paper_id, None, limit)
 
 
@@ -83,7 +84,7 @@ def related_to(paper_id: int, title: str | None, limit: int = 10) -> list[int]:
         title = Paper.objects.filter(pk=paper_id).values_list("title", flat=True).first()
     if not title:
         return []
-    hits, _ = engine.keyword.search(parse_query(title), limit=limit + 1)
+    hits = engine.keyword.related(title, limit=limit + 1)
     return [pid for pid, _ in hits if pid != paper_id][:limit]
 
 

@@ -173,6 +173,10 @@ class VectorIndex:
     def _is_live(self, key: int, gen: int) -> bool:
         return self._latest.get(key, -1) <= gen
 
+    def stamp(self) -> int | None:
+        """When the index last changed (its manifest, replaced by every write)."""
+        return self._file_stamp()
+
     def reader(self) -> list[_Part]:
         self._refresh()
         return self._parts
