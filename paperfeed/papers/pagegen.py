@@ -19,6 +19,7 @@ before (compared for equality only). Each web process remembers what it read
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import time
 
@@ -26,10 +27,12 @@ from django.conf import settings
 from django.core.cache import cache, caches
 from django.core.cache.backends.locmem import LocMemCache
 from django.core.signals import setting_changed
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.utils import timezone
 
 from paperfeed.lib import dbreads
+
+log = logging.getLogger("paperfeed.papers")
 
 GENERATION_KEY = "pf:pages:generation"  # site-wide: every page depends on it
 LISTINGS = "pf:pages:listings"  # pages that show many papers
@@ -164,10 +167,15 @@ def on_papers_changed(sender, paper_ids=None, **kwargs) -> None:
         return
     from paperfeed.papers.models import Paper
 
-    with dbreads.primary():  # both ids: a paper known by a slug may just have gained one
-        names = Paper.objects.filter(pk__in=paper_ids).values_list("arxiv_id", "slug")
-        _retire([LISTINGS, SEARCHES,
-                 *{paper_scope(name) for pair in names for name in pair if name}])
+    try:
+        with dbreads.primary():  # both ids: a paper known by a slug may just have gained one
+            names = list(Paper.objects.filter(pk__in=paper_ids).values_list("arxiv_id", "slug"))
+    except DatabaseError as exc:  # e.g. SQLite's lock, from a bulk import's announcing thread
+        log.warning("pages of %d changed papers: could not read their ids (%s); "
+                    "retiring every page", len(paper_ids), exc)
+        retire_all()
+        return
+    _retire([LISTINGS, SEARCHES, *{paper_scope(name) for pair in names for name in pair if name}])
 
 
 def ensure(scope: str) -> int:

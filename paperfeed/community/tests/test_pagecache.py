@@ -126,6 +126,20 @@ class PageCacheTests(CommunityTestCase):
         pagegen.on_papers_changed(Paper, paper_ids=many)  # too many to name one by one
         assert not self.served_from_cache(mine)[1]
 
+    def test_when_the_changed_papers_cannot_be_read_every_page_goes(self):
+        from unittest import mock
+
+        from django.db import OperationalError
+
+        other = factories.paper("Not changed, retired anyway")
+        self.get(other.get_absolute_url())
+        locked = OperationalError("database table is locked: papers_paper")
+        with mock.patch.object(Paper.objects, "filter", side_effect=locked), \
+                self.assertLogs("paperfeed.papers", "WARNING") as logged:
+            pagegen.on_papers_changed(Paper, paper_ids=[self.paper.pk])
+        assert "retiring every page" in logged.output[0]
+        assert not self.served_from_cache(other.get_absolute_url())[1]
+
     def test_a_curators_action_retires_every_papers_page(self):
         other = factories.paper("It may list the hidden paper as related")
         self.get(other.get_absolute_url())
