@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from paperfeed.deploy import wrk
+from paperfeed.deploy import soak, wrk
 from paperfeed.deploy.loadreport import LATENCY_RATIOS, TARGET_CLIENTS
 from paperfeed.deploy.loadreport import report as _report
 from paperfeed.lib import cli_args
@@ -168,10 +168,8 @@ def _load() -> str:
 
 def _cache_counts(base: str) -> dict:
     """The page cache's outcomes so far, from the site's own metrics."""
-    from paperfeed.deploy.soak import request
-
     try:
-        _, _, body = request(base, "GET", "/metrics")
+        _, _, body = soak.request(base, "GET", "/metrics")
     except OSError:
         return {}
     return {outcome: float(n) for outcome, n in re.findall(
@@ -350,8 +348,6 @@ def _load_models(base: str, paths: list[str], patience: float = 300.0) -> float:
     under load): rounds of searches at once until a whole round answers quickly, so
     every process has it before the warm-up and no measured run pays for it. Returns
     the seconds it took."""
-    from paperfeed.deploy.soak import request
-
     started = time.monotonic()
     at = 0
     while time.monotonic() - started < patience:
@@ -360,7 +356,7 @@ def _load_models(base: str, paths: list[str], patience: float = 300.0) -> float:
         def one(path: str, took: list[float] = took) -> None:
             begin = time.monotonic()
             try:
-                request(base, "GET", path, timeout=patience)
+                soak.request(base, "GET", path, timeout=patience)
             except OSError:
                 return
             took.append(time.monotonic() - begin)
@@ -384,61 +380,28 @@ def _reader_paths(targets: dict) -> list[str]:
             + [targets["trending"]] * 2 + targets["paper"][:200] + queries + [targets["api"]])
 
 
-def _probe_paper(base: str) -> int:
-    from paperfeed.deploy.soak import listed_pks, request
-
-    status, _, body = request(base, "GET", "/papers")
-    listed = listed_pks(body.decode())
-    if status != 200 or not listed:
-        raise RuntimeError(f"/papers answered {status} with no papers to vote on")
-    return listed[0]  # the top paper stays on the first page whatever one vote does
-
-
-def _run_probe(options: dict, base: str, targets: dict, paper: int, seconds: float,
-               stop: threading.Event):
-    from paperfeed.deploy import soak
-
-    probe = soak.Probe()
-    member = soak.Member(base, *targets["prober"])
-    spacing = max(1.0, seconds / (options["probes"] + 1))
-    thread = threading.Thread(target=soak.probe_votes, args=(
-        member, paper, options["probes"], spacing, probe, stop), daemon=True)
-    thread.start()
-    return probe, thread
-
-
 def _probe_only(options: dict, base: str, targets: dict, folder: Path, stdout) -> dict:
     """Time the probe's votes while 200 clients read the daily page (the issue's "under
     that load")."""
     seconds = max(options["duration"], 3 * (options["probes"] + 1))
-    paper = _probe_paper(base)
+    paper = soak.probe_paper(base)
     stop = threading.Event()
     reads: dict = {}
     reader = threading.Thread(target=lambda: reads.update(wrk.run(
         base, [targets["daily"]], TARGET_CLIENTS, seconds, 0.0, [], folder)))
     reader.start()
-    probe, thread = _run_probe(options, base, targets, paper, seconds, stop)
+    probe, thread = soak.start_probe(base, targets["prober"], paper, options["probes"],
+                                     seconds, stop)
     reader.join()
     thread.join(timeout=120)  # the last vote's polls
     stop.set()
-    result = {"seconds": seconds, "reads": reads, "probe": _probe_summary(probe, targets),
+    result = {"seconds": seconds, "reads": reads, "probe": probe.summary(targets["bound"]),
               "clients": TARGET_CLIENTS}
     stdout.write(f"vote visibility: {json.dumps(result)}\n")
     return result
 
 
-def _probe_summary(probe, targets: dict) -> dict:
-    from paperfeed.deploy.soak import percentile
-
-    return {"votes": len(probe.delays) + probe.unseen, "shown": len(probe.delays),
-            "p50_s": percentile(probe.delays, 50), "max_s": max(probe.delays, default=None),
-            "wait_p50_s": percentile(probe.waits, 50), "wait_max_s": max(probe.waits, default=None),
-            "unseen": probe.unseen, "errors": probe.errors[:5], "polls": probe.polls,
-            "bound_s": targets["bound"]}
-
-
 def _soak(options: dict, env: dict, base: str, targets: dict, folder: Path, stdout) -> dict:
-    from paperfeed.deploy import soak
     from paperfeed.digests.bench import _start_sink, _stop_sink
     from paperfeed.sources.bench import _shared
 
@@ -456,7 +419,7 @@ print(json.dumps({{"ingest_ids": ids,
 """, env)
     stdout.write(f"soak: {len(prepared['ingest_ids'])} papers to ingest, "
                  f"{prepared['subscribers']} digests due; {seconds} s\n")
-    probe_paper = _probe_paper(base)
+    probe_paper = soak.probe_paper(base)
     papers = [pk for pk in targets["day_pks"] if pk != probe_paper][:300]
     writers = list(targets["writers"].items())
     sink, smtp_port, count_file = _start_sink(folder)
@@ -479,7 +442,8 @@ print(json.dumps({{"ingest_ids": ids,
                                    env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                                    text=True),
     }
-    probe, probe_thread = _run_probe(options, base, targets, probe_paper, seconds, stop)
+    probe, probe_thread = soak.start_probe(base, targets["prober"], probe_paper,
+                                           options["probes"], seconds, stop)
     threads = []
     count = 8
     for n in range(count):
@@ -521,6 +485,6 @@ print(json.dumps(check_soak(json.loads(Path({str(folder / 'expected.json')!r}).r
               "ingest": {**finished["ingest"], "papers": len(prepared["ingest_ids"])},
               "digest": {**finished["digest"], "due": prepared["subscribers"],
                          "sink_received": received},
-              "check": checked, "probe": _probe_summary(probe, targets)}
+              "check": checked, "probe": probe.summary(targets["bound"])}
     stdout.write(f"soak: {json.dumps(result)}\n")
     return result

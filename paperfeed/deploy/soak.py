@@ -162,6 +162,14 @@ class Probe:
     errors: list[str] = field(default_factory=list)
     polls: int = 0
 
+    def summary(self, bound: float | None) -> dict:
+        """The figures the report prints (``bound``: the documented staleness bound)."""
+        return {"votes": len(self.delays) + self.unseen, "shown": len(self.delays),
+                "p50_s": percentile(self.delays, 50), "max_s": max(self.delays, default=None),
+                "wait_p50_s": percentile(self.waits, 50),
+                "wait_max_s": max(self.waits, default=None), "unseen": self.unseen,
+                "errors": self.errors[:5], "polls": self.polls, "bound_s": bound}
+
 
 def _poll(base: str, listing: str, paper_pk: int, expected: int, answered: float,
           shows: list, lock: threading.Lock) -> None:
@@ -222,6 +230,29 @@ def probe_votes(member: Member, paper_pk: int, count: int, spacing: float, probe
             probe.errors.append(f"vote on {paper_pk} not shown after {patience:.0f} s "
                                 f"(expected count {expected})")
         up = not up
+
+
+def probe_paper(base: str) -> int:
+    """The paper the probe votes on: the anonymous daily page's top one, which stays on
+    the first page whatever one vote does."""
+    status, _, body = request(base, "GET", "/papers")
+    listed = listed_pks(body.decode())
+    if status != 200 or not listed:
+        raise RuntimeError(f"/papers answered {status} with no papers to vote on")
+    return listed[0]
+
+
+def start_probe(base: str, prober: tuple, paper_pk: int, votes: int, seconds: float,
+                stop: threading.Event) -> tuple[Probe, threading.Thread]:
+    """:func:`probe_votes` in a thread: ``votes`` spread over ``seconds``, by the member
+    whose (username, session cookie) is ``prober``."""
+    probe = Probe()
+    member = Member(base, *prober)
+    spacing = max(1.0, seconds / (votes + 1))
+    thread = threading.Thread(target=probe_votes, args=(
+        member, paper_pk, votes, spacing, probe, stop), daemon=True)
+    thread.start()
+    return probe, thread
 
 
 def percentile(values: list[float], pct: float) -> float | None:

@@ -344,3 +344,13 @@ def test_arguments_out_of_range_are_refused_by_name(argv, message, capsys):
     assert exit_.value.code == 2
     error = capsys.readouterr().err
     assert argv[0] in error and message in error
+
+
+def test_the_vote_probe_sums_up_what_it_timed():
+    probe = soak.Probe(delays=[0.3, 0.1, 0.2], waits=[0.5, 0.4, 0.6], unseen=1,
+                       errors=[f"e{n}" for n in range(7)], polls=40)
+    summary = probe.summary(1.0)
+    assert (summary["votes"], summary["shown"], summary["unseen"]) == (4, 3, 1)
+    assert (summary["p50_s"], summary["max_s"], summary["wait_max_s"]) == (0.2, 0.3, 0.6)
+    assert summary["errors"] == ["e0", "e1", "e2", "e3", "e4"] and summary["bound_s"] == 1.0
+    assert soak.Probe().summary(None)["max_s"] is None  # nothing timed: no figure, no error
