@@ -20,17 +20,19 @@ import time
 import uuid
 from contextlib import contextmanager
 
+from paperfeed.lib.cli_args import non_negative_int, positive_int
+
 NAME = "paper-page"
 WARM = 3  # pages rendered before any is timed: connections, templates, index readers
 HELP = "Render paper pages with the page cache off, in-process; where a miss spends its time."
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("--pages", type=int, default=50,
+    parser.add_argument("--pages", type=positive_int, default=50,
                         help="papers drawn evenly across the corpus")
-    parser.add_argument("--embedded", type=int, default=10,
+    parser.add_argument("--embedded", type=non_negative_int, default=10,
                         help="papers with an embedding, measured apart (0: none)")
-    parser.add_argument("--seed", type=int, default=14)
+    parser.add_argument("--seed", type=non_negative_int, default=14)
     parser.add_argument("--no-write", action="store_true", help="Print only; leave docs alone.")
 
 

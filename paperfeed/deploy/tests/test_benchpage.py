@@ -47,3 +47,20 @@ def test_it_times_the_parts_of_each_page(papers):
 def test_a_missing_page_stops_the_run(papers):
     with pytest.raises(SystemExit, match="404"):
         benchpage.measure(["/papers/9999.99999"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--pages", "0"], "'0' is not a whole number of 1 or more"),
+    (["--embedded", "-1"], "'-1' is not a whole number of 0 or more"),
+    (["--seed", "x"], "'x' is not a whole number of 0 or more"),
+])
+def test_arguments_out_of_range_are_refused_by_name(argv, message, capsys):
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="paperfeed bench paper-page")
+    benchpage.add_arguments(parser)
+    with pytest.raises(SystemExit) as exit_:
+        parser.parse_args(argv)
+    assert exit_.value.code == 2
+    error = capsys.readouterr().err
+    assert argv[0] in error and message in error
