@@ -107,6 +107,7 @@ class _Local:
 
     def clear(self) -> None:
         self.entries: OrderedDict[str, tuple[Entry, list[bytes]]] = OrderedDict()
+        pagegen.known.clear()
 
     def get(self, key: str) -> tuple[Entry, list[bytes]] | None:
         with self.lock:
@@ -125,11 +126,13 @@ class _Local:
         return found
 
 
+
 local = _Local()
 
 
 def _reset_local(setting: str, **kwargs) -> None:
-    if setting in pagegen.CACHE_SETTINGS:
+    if setting in ("CACHES", "PAGE_CACHE_SECONDS", "PAGE_CACHE_MIN_SECONDS",
+                   "PAPER_PAGE_CACHE_SECONDS"):
         local.clear()
 
 
@@ -440,7 +443,7 @@ def cached_response(request: HttpRequest, make: Callable[[], HttpResponse], *,
         headers = tuple((name, response[name]) for name in keep if response.has_header(name))
         entry = Entry(response.content, response["Content-Type"], etag(response.content),
                       looked.read_at, looked.generation, headers)
-        cache.set(_shared_key(key), entry, timeout=ttl(LISTINGS))
+        cache.set(_shared_key(key), entry, timeout=settings.PAGE_CACHE_SECONDS)
         local.put(key, entry)
     else:
         _count("hits")

@@ -75,17 +75,17 @@ class Known:
 known = Known()
 
 
-# Settings whose change (in tests) makes what a process remembers of the cache wrong.
-CACHE_SETTINGS = ("CACHES", "PAGE_CACHE_SECONDS", "PAGE_CACHE_MIN_SECONDS",
-                  "PAPER_PAGE_CACHE_SECONDS")
-
-
 def _reset_known(setting: str, **kwargs) -> None:
-    if setting in CACHE_SETTINGS:
+    if setting in ("CACHES", "PAGE_CACHE_SECONDS", "PAGE_CACHE_MIN_SECONDS",
+                   "PAPER_PAGE_CACHE_SECONDS"):
         known.clear()
 
 
 setting_changed.connect(_reset_known, dispatch_uid="pagegen-known")
+
+
+def generation() -> int:
+    return cache.get(GENERATION_KEY) or 0
 
 
 def paper_scope(public_id: str) -> str:
