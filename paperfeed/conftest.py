@@ -86,6 +86,16 @@ def _isolated_search_index(tmp_path_factory, monkeypatch):
 
 
 @pytest.fixture(autouse=True)
+def _trending_refreshed_inline(monkeypatch):
+    """An overdue trending refresh runs in the reader's thread in tests: a thread's own
+    connection would write past the test's transaction (test_trending_stored runs the
+    real thread, with a transactional database)."""
+    from paperfeed.papers import trending
+
+    monkeypatch.setattr(trending, "in_background", lambda work: work())
+
+
+@pytest.fixture(autouse=True)
 def _fresh_pages(settings):
     """Each test starts with no cached pages: the database is rolled back between tests,
     so pages cached by one must not be served to the next. A new generation retires them

@@ -33,7 +33,8 @@ REQUESTS = Counter("paperfeed_http_requests_total", "HTTP requests answered, by 
 LATENCY = Histogram("paperfeed_http_request_duration_seconds", "Time to answer, by route",
                     ["route"], buckets=(.002, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
 PAGE_CACHE = Counter("paperfeed_page_cache_requests_total",
-                     "Hot-page requests by outcome: hit, miss, bypassed (not cacheable)",
+                     "Hot-page requests by outcome: hits, misses, stale (the previous copy while "
+                     "another request renders the page), bypassed (not cacheable)",
                      ["outcome"])
 
 

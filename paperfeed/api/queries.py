@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-from django.conf import settings
 from django.utils import timezone
 
 from paperfeed.lib.arxiv_ids import InvalidArxivId, normalize_arxiv_id
@@ -50,9 +49,9 @@ def trending_in(queryset: PaperQuerySet, period: tuple[dt.date, dt.date] | None,
     formula, kept in the database), an indexed read at any corpus size; a past period
     is ranked for the request, as seen at its end (few candidates: its own days)."""
     if period is None:
-        # The worker keeps the ranking fresh; without one, the first request after twice
-        # the interval refreshes it (as the trending page does).
-        stored.current(max_age=2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300))
+        # The worker keeps the ranking fresh; without one, a background thread refreshes
+        # it after twice the interval (as for the trending page).
+        stored.for_reader()
         return list(stored.ranked(queryset)[start:stop])
     first, last = period
     end_of_period = dt.datetime.combine(last, dt.time.max, dt.UTC)

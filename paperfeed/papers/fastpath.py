@@ -6,8 +6,8 @@ reader; at 200 clients that stack, not the page, limited the rate. This middlewa
 stands right after whitenoise (it is as cheap as a static file) and answers a GET or
 HEAD from a visitor with no session and no flash message by itself when its path is a
 cached page (:func:`paperfeed.papers.pagecache.cached_page`) and the page is cached and
-fresh. Anything else — a miss, a member, a POST, an uncached view — goes on down the
-stack unchanged.
+fresh (or stale while another request renders it again). Anything else — a miss, a
+member, a POST, an uncached view — goes on down the stack unchanged.
 
 What the skipped middleware would have done for such a request, it does too:
 
@@ -77,12 +77,17 @@ class FastPathMiddleware:
         if match is None:
             return None
         scope = match.func.page_cache.get("scope")
-        found = pagecache.lookup(pagecache.key_for(request),  # get_host() checks the host
-                                 scope(match.kwargs) if scope else pagegen.LISTINGS).page
+        key = pagecache.key_for(request)  # get_host() checks the host
+        looked = pagecache.lookup(key, scope(match.kwargs) if scope else pagegen.LISTINGS)
+        found, outcome = looked.page, "hits"
         if found is None:
-            return None  # rendered and stored down the stack
+            # A stale copy while another request renders the page again; else the page
+            # is rendered (and claimed, and stored) down the stack.
+            if looked.stale is None or not pagecache.rendering(key):
+                return None
+            found, outcome = looked.stale, "stale"
         request.resolver_match = match
-        pagecache._count("hits")
+        pagecache._count(outcome)
         stats["served"] += 1
         self.csrf.process_request(request)
         response = pagecache.respond(request, *found)

@@ -28,6 +28,15 @@ middleware; signed-in members get the same cached listing plus their own state, 
 in cheaply (:data:`PERSONALISERS`). Pages are kept as encoded bytes with their ETag
 (computed once, when stored); a matching conditional GET gets a 304 without the body.
 
+A page that has gone stale (its generation bumped, or past its ttl) is rendered again by
+one request per site at a time: that request *claims* the page (:func:`claim`, an atomic
+``add`` in the shared cache, held at most ``RENDER_CLAIM_SECONDS``), and every other
+request for it meanwhile is answered with the stale copy instead of rendering it too (a
+stampede of identical renders stalled the whole server when a page at 1M papers expired
+under 1,400 requests/s). So a change shows once that one render is done: the bound
+above, "plus one render", holds; a copy is kept in the shared cache
+``RENDER_CLAIM_SECONDS`` past its ttl for this, never served once nobody renders it.
+
 Each page is also kept gzip-compressed, once, when stored, for readers whose
 ``Accept-Encoding`` takes gzip (as whitenoise serves the static files), with each
 visitor's CSRF tokens put in per request without compressing anything again
@@ -39,6 +48,7 @@ either answers 304. Members' personalised pages go out uncompressed.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 import threading
 import time
@@ -70,8 +80,14 @@ LOCAL_ENTRIES = 256
 # paid once per page per generation, not per request.
 GZIP_LEVEL = 6
 
-# Counted per process (tests read them); paperfeed.ops exports them as metrics.
-stats = {"hits": 0, "misses": 0, "bypassed": 0}
+# The longest one request may re-render a stale page while every other request for it
+# gets the stale copy: a renderer that dies frees its claim after this, and stale copies
+# are kept this much past their ttl to be served meanwhile.
+RENDER_CLAIM_SECONDS = 15
+
+# Counted per process (tests read them); paperfeed.ops exports them as metrics. "stale":
+# answered with the previous copy while another request rendered the page again.
+stats = {"hits": 0, "misses": 0, "bypassed": 0, "stale": 0}
 OUTCOME_LISTENERS: list = []
 
 
@@ -163,6 +179,45 @@ def _shared_key(key: str) -> str:
     return _PREFIX + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
+def _claim_key(key: str) -> str:
+    return _PREFIX + "claim:" + hashlib.sha256(key.encode()).hexdigest()[:40]
+
+
+_claims_lock = threading.Lock()
+_claimed_here: set[str] = set()
+
+
+def claim(key: str) -> bool:
+    """Whether this request may render the page under ``key`` again: no other request of
+    this process or (through the shared cache) of another holds it. Release with
+    :func:`release`; a claim lapses by itself after RENDER_CLAIM_SECONDS."""
+    with _claims_lock:
+        if key in _claimed_here:
+            return False
+        _claimed_here.add(key)
+    if cache.add(_claim_key(key), os.getpid(), timeout=RENDER_CLAIM_SECONDS):
+        return True
+    with _claims_lock:
+        _claimed_here.discard(key)
+    return False
+
+
+def release(key: str) -> None:
+    cache.delete(_claim_key(key))
+    with _claims_lock:
+        _claimed_here.discard(key)
+
+
+def rendering(key: str) -> bool:
+    """Whether some request (here or in another process) is rendering ``key`` again."""
+    return key in _claimed_here or cache.get(_claim_key(key)) is not None
+
+
+def _servable(entry: Entry | None, now: float, scope: str) -> bool:
+    """Young enough to be served while another request renders the page again."""
+    return entry is not None and now - entry.last_modified < ttl(scope) + RENDER_CLAIM_SECONDS
+
+
 def _fresh(entry: Entry | None, gen: tuple[int, int], now: float, scope: str) -> bool:
     """Rendered in the current generations, or so recently that re-rendering would not be
     worth it: under a stream of votes a page is rendered at most once per
@@ -179,11 +234,13 @@ def _fresh(entry: Entry | None, gen: tuple[int, int], now: float, scope: str) ->
 @dataclass(frozen=True)
 class Found:
     """What :func:`lookup` found: the page (with its body split at the CSRF placeholders)
-    or None, and the generations it read, to file a new render under."""
+    or None, and the generations it read, to file a new render under; on a miss, the
+    newest stale copy still servable while another request renders the page."""
 
     page: tuple[Entry, list[bytes]] | None
     generation: tuple[int, int]
     read_at: float
+    stale: tuple[Entry, list[bytes]] | None = None
 
 
 def lookup(key: str, scope: str = LISTINGS) -> Found:
@@ -209,9 +266,28 @@ def lookup(key: str, scope: str = LISTINGS) -> Found:
     if found is not None and _fresh(found[0], gen, now, scope):
         return Found(found, gen, now)
     entry = shared.get(shared_key) if not local_copy else cache.get(shared_key)
-    if not isinstance(entry, Entry) or not _fresh(entry, gen, now, scope):
+    if not isinstance(entry, Entry):
+        entry = None
+    if _fresh(entry, gen, now, scope):
+        return Found(local.put(key, entry), gen, now)
+    stale = max((e for e in (found and found[0], entry) if _servable(e, now, scope)),
+                key=lambda e: e.last_modified, default=None)
+    if stale is None:
         return Found(None, gen, now)
-    return Found(local.put(key, entry), gen, now)
+    return Found(None, gen, now, found if found and stale is found[0] else
+                 (stale, stale.body.split(_CSRF_MARK_BYTES)))
+
+
+def stale_or_claim(key: str, looked: Found) -> tuple[tuple[Entry, list[bytes]] | None, bool]:
+    """On a miss with a stale copy: that copy, when another request is rendering the page
+    already, else (None, True) with the claim taken (this request renders it and must
+    :func:`release` it). With no stale copy, (None, False): render, unclaimed."""
+    if looked.stale is None:
+        return None, False
+    if claim(key):
+        return None, True
+    _count("stale")
+    return looked.stale, False
 
 
 def _cacheable(request: HttpRequest) -> bool:
@@ -365,6 +441,27 @@ def _member_etag(entry: Entry, html: str) -> str:
     return f'{entry.etag[:-1]}-{zlib.crc32(html.encode()):08x}"'
 
 
+def _render_anonymous(view, request: HttpRequest, member: bool, *args, **kwargs) -> HttpResponse:
+    """The page as an anonymous reader sees it (a member's state is spliced in later).
+
+    Read from the primary, never a read replica (paperfeed/replicas.py): a vote bumps the
+    generation once it commits on the primary, and a replica that has not replayed it yet
+    would file the old page under the new generation, stale until the next change. Misses
+    are rare (at most one per page per PAPERFEED_PAGE_CACHE_MIN_SECONDS under a stream of
+    votes)."""
+    if not member:
+        with dbreads.primary():
+            return _render(view, request, *args, **kwargs)
+    from django.contrib.auth.models import AnonymousUser
+
+    real_user, request.user = request.user, AnonymousUser()
+    try:
+        with dbreads.primary():
+            return _render(view, request, *args, **kwargs)
+    finally:
+        request.user = real_user
+
+
 def cached_page(members: bool = False, scope: Callable[[dict], str] | None = None):
     """Serve a view's page from the cache for anonymous readers (``members``: for members
     too, with their own state spliced in by :data:`PERSONALISERS`). ``scope`` names the
@@ -386,34 +483,24 @@ def cached_page(members: bool = False, scope: Callable[[dict], str] | None = Non
             key = key_for(request)
             page_scope = scope(kwargs) if scope else LISTINGS
             looked = lookup(key, page_scope)
-            found = looked.page
+            found, claimed = looked.page, False
             if found is None:
-                _count("misses")
-                # Read from the primary, never a read replica (paperfeed/replicas.py): a
-                # vote bumps the generation once it commits on the primary, and a replica
-                # that has not replayed it yet would file the old page under the new
-                # generation, stale until the next change. Misses are rare (at most one
-                # per page per PAPERFEED_PAGE_CACHE_MIN_SECONDS under a stream of votes).
-                if member:
-                    # Render as the anonymous reader would see it, then personalise.
-                    from django.contrib.auth.models import AnonymousUser
-
-                    real_user, request.user = request.user, AnonymousUser()
-                    try:
-                        with dbreads.primary():
-                            response = _render(view, request, *args, **kwargs)
-                    finally:
-                        request.user = real_user
-                else:
-                    with dbreads.primary():
-                        response = _render(view, request, *args, **kwargs)
-                entry = _entry_from(response, looked.generation, looked.read_at)
-                if entry is None:
-                    return response
-                cache.set(_shared_key(key), entry, timeout=ttl(page_scope))
-                found = local.put(key, entry)
+                found, claimed = stale_or_claim(key, looked)
             else:
                 _count("hits")
+            if found is None:
+                _count("misses")
+                try:
+                    response = _render_anonymous(view, request, member, *args, **kwargs)
+                    entry = _entry_from(response, looked.generation, looked.read_at)
+                    if entry is None:
+                        return response
+                    cache.set(_shared_key(key), entry,
+                              timeout=ttl(page_scope) + RENDER_CLAIM_SECONDS)
+                    found = local.put(key, entry)
+                finally:
+                    if claimed:
+                        release(key)
             entry, parts = found
             if member:
                 html = _personalise(request, entry.content)
@@ -434,19 +521,28 @@ def cached_response(request: HttpRequest, make: Callable[[], HttpResponse], *,
     headers are stored with it. Only 200s are kept."""
     key = key_for(request)
     looked = lookup(key)
-    if looked.page is None:
-        _count("misses")
-        with dbreads.primary():  # as for the pages: a lagging replica must not fill it
-            response = make()
-        if response.status_code != 200 or response.streaming:
-            return response
-        headers = tuple((name, response[name]) for name in keep if response.has_header(name))
-        entry = Entry(response.content, response["Content-Type"], etag(response.content),
-                      looked.read_at, looked.generation, headers)
-        cache.set(_shared_key(key), entry, timeout=settings.PAGE_CACHE_SECONDS)
-        local.put(key, entry)
+    found, claimed = looked.page, False
+    if found is None:
+        found, claimed = stale_or_claim(key, looked)
     else:
         _count("hits")
-        entry = looked.page[0]
+    if found is None:
+        _count("misses")
+        try:
+            with dbreads.primary():  # as for the pages: a lagging replica must not fill it
+                response = make()
+            if response.status_code != 200 or response.streaming:
+                return response
+            headers = tuple((name, response[name]) for name in keep if response.has_header(name))
+            entry = Entry(response.content, response["Content-Type"], etag(response.content),
+                          looked.read_at, looked.generation, headers)
+            cache.set(_shared_key(key), entry,
+                      timeout=settings.PAGE_CACHE_SECONDS + RENDER_CLAIM_SECONDS)
+            local.put(key, entry)
+        finally:
+            if claimed:
+                release(key)
+    else:
+        entry = found[0]
     return HttpResponse(entry.body, content_type=entry.content_type,
                         headers={"ETag": entry.etag, **dict(entry.headers)})

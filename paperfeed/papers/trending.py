@@ -8,16 +8,22 @@ change (a vote, a curator's action, an ingest batch via ``papers_changed``), so 
 show at once, and ``refresh()`` moves the reference time on (worker: every
 ``PAPERFEED_TRENDING_REFRESH`` seconds; a bulk import: at its end). The ranking shown is
 therefore exactly the documented formula at a reference time at most that old.
+
+Pages never wait for a refresh (:func:`for_reader`): at 1M papers one takes about a
+second, and every request that found it overdue used to run one in turn behind the lock.
+A site without a worker (a laptop's ``paperfeed serve``) has it refreshed by a thread of
+the web process once it is twice the interval old, while pages show the stored ranking.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -42,13 +48,18 @@ def _scored(papers: PaperQuerySet, snap: TrendingSnapshot) -> list[TrendingRank]
             for pk, upvotes, day in rows.iterator(chunk_size=_BATCH)]
 
 
-def refresh(now: dt.datetime | None = None) -> TrendingSnapshot | None:
-    """Score every candidate at ``now`` (see ranking.trending_window) and store them all."""
+def refresh(now: dt.datetime | None = None,
+            unless_younger: float | None = None) -> TrendingSnapshot | None:
+    """Score every candidate at ``now`` (see ranking.trending_window) and store them all;
+    with ``unless_younger`` (seconds), not when another process refreshed it that
+    recently while this one waited for the lock."""
     now = now or timezone.now()
     gravity, days = settings.PAPERFEED["TRENDING_GRAVITY"], settings.PAPERFEED["TRENDING_DAYS"]
     with transaction.atomic():
         # One refresher at a time (PostgreSQL: the row lock; SQLite: the write lock).
         current = TrendingSnapshot.objects.select_for_update().order_by("-pk").first()
+        if unless_younger is not None and not _due(current, now, unless_younger):
+            return current
         window = trending_window(Paper.objects.all(), now, days)
         TrendingRank.objects.all().delete()
         if window is None:
@@ -76,7 +87,7 @@ def current(now: dt.datetime | None = None, max_age: float | None = None) -> Tre
     now = now or timezone.now()
     max_age = settings.PAPERFEED.get("TRENDING_REFRESH", 300) if max_age is None else max_age
     snap = snapshot()
-    return refresh(now) if _due(snap, now, max_age) else snap
+    return refresh(now, unless_younger=max_age) if _due(snap, now, max_age) else snap
 
 
 def refresh_if_due(now: dt.datetime | None = None, max_age: float | None = None) -> bool:
@@ -84,9 +95,48 @@ def refresh_if_due(now: dt.datetime | None = None, max_age: float | None = None)
     now = now or timezone.now()
     max_age = settings.PAPERFEED.get("TRENDING_REFRESH", 300) if max_age is None else max_age
     if _due(snapshot(), now, max_age):
-        refresh(now)
+        refresh(now, unless_younger=max_age)
         return True
     return False
+
+
+def _thread(work: Callable[[], None]) -> None:
+    threading.Thread(target=work, name="trending-refresh", daemon=True).start()
+
+
+# How for_reader() runs an overdue refresh: a thread of its own (tests run it inline; a
+# thread's writes would outlive a test's rolled-back transaction).
+in_background: Callable[[Callable[[], None]], None] = _thread
+_refreshing = threading.Lock()  # one background refresh per process at a time
+
+
+def for_reader(now: dt.datetime | None = None) -> TrendingSnapshot | None:
+    """The stored ranking's snapshot, for a page or an answer that must not wait: when
+    it is more than twice ``PAPERFEED_TRENDING_REFRESH`` old (no worker keeps it fresh),
+    a background thread refreshes it and this reader gets the stored one. Only a site
+    with no ranking yet computes it first (one reader; the rest wait for its lock)."""
+    now = now or timezone.now()
+    max_age = 2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300)
+    snap = snapshot()
+    if snap is None:
+        return refresh(now, unless_younger=max_age)
+    if _due(snap, now, max_age) and _refreshing.acquire(blocking=False):
+        def work() -> None:
+            try:
+                refresh(unless_younger=max_age)
+            except Exception:  # a reader's page must not depend on it: the next one retries
+                log.exception("trending: the background refresh failed")
+            finally:
+                _refreshing.release()
+                if threading.current_thread().name == "trending-refresh":
+                    connection.close()  # this thread's own connection
+
+        try:
+            in_background(work)
+        except Exception:
+            _refreshing.release()
+            raise
+    return snap
 
 
 def rescore(paper_ids: Iterable[int]) -> None:

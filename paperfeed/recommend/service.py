@@ -13,7 +13,6 @@ import hashlib
 from dataclasses import dataclass
 
 import numpy as np
-from django.conf import settings
 from django.db.models import Q
 from django.utils import timezone
 
@@ -314,8 +313,9 @@ def _cold_start(member: _Member, candidates: Candidates, topics: _TopicMasks, li
 
 def _trending_order(now: dt.datetime) -> dict[int, int]:
     """Each trending paper's place in the stored ranking (papers/trending.py: the
-    documented formula, computed once), refreshed first if it is overdue."""
-    trending.current(now, max_age=2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300))
+    documented formula, computed once); an overdue one is refreshed in the background
+    (this runs in a member's request)."""
+    trending.for_reader(now)
     order = (TrendingRank.objects.order_by("-score", "-feed_date", "paper_id")
              .values_list("paper_id", flat=True))
     return {pk: i for i, pk in enumerate(order)}

@@ -9,8 +9,10 @@ import datetime as dt
 import gzip
 import re
 import socket
+import threading
 import urllib.request
 import uuid
+from unittest import mock
 
 import pytest
 import time_machine
@@ -234,6 +236,87 @@ class PageCacheTests(CommunityTestCase):
         self.get()
         self.client.cookies["messages"] = "something for this visitor"
         assert not self.served_from_cache()[1]
+
+    def vote_on_the_paper(self):
+        self.as_member()
+        with self.captureOnCommitCallbacks(execute=True):
+            self.client.post(reverse("community:vote", args=[self.paper.pk]), {"vote": "1"})
+        self.as_outsider()
+
+    def test_while_another_request_renders_a_stale_page_its_old_copy_is_served(self):
+        self.get()
+        self.vote_on_the_paper()
+        key = "http://testserver" + DAY
+        assert pagecache.claim(key)  # as another request (or process) re-rendering it
+        try:
+            misses, stale = pagecache.stats["misses"], pagecache.stats["stale"]
+            for member in (False, True):  # the fast path, and the view's own decorator
+                if member:
+                    self.as_member()
+                html = self.get().content.decode()
+                assert '<span class="count">10</span>' in html and ("Sign out" in html) is member
+            assert pagecache.stats["stale"] == stale + 2 and pagecache.stats["misses"] == misses
+        finally:
+            pagecache.release(key)
+        self.as_outsider()
+        response, hit = self.served_from_cache()
+        assert not hit and '<span class="count">11</span>' in response.content.decode()
+        assert not pagecache.rendering(key)  # the render's own claim was released
+
+    def test_a_stale_page_with_nobody_rendering_it_is_rendered_not_served(self):
+        self.get()
+        self.vote_on_the_paper()
+        stale = pagecache.stats["stale"]
+        assert '<span class="count">11</span>' in self.get().content.decode()
+        assert pagecache.stats["stale"] == stale
+
+    def test_a_stale_copy_is_never_served_past_its_ttl_and_the_claims_lifetime(self):
+        key = "http://testserver" + DAY
+        with override_settings(PAGE_CACHE_SECONDS=60), time_machine.travel(
+                dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), tick=False) as clock:
+            self.get()
+            with self.captureOnCommitCallbacks(execute=True):
+                ingested_paper(title="Arrived later", feed_date=dt.date(2026, 11, 20))
+            clock.shift(60 + pagecache.RENDER_CLAIM_SECONDS)
+            assert pagecache.claim(key)
+            try:
+                assert "Arrived later" in self.get().content.decode()
+            finally:
+                pagecache.release(key)
+
+    def test_a_render_that_fails_gives_up_its_claim(self):
+        self.get()
+        self.vote_on_the_paper()
+        key = "http://testserver" + DAY
+
+        def broken(*args, **kwargs):
+            assert pagecache.rendering(key)  # claimed while it renders
+            raise RuntimeError("the database went away")
+
+        with mock.patch.object(pagecache, "_render", broken), \
+                pytest.raises(RuntimeError, match="went away"):
+            self.get()
+        assert not pagecache.rendering(key)
+        assert '<span class="count">11</span>' in self.get().content.decode()
+
+    def test_one_claim_among_many_threads(self):
+        key = f"http://testserver/claimed/{uuid.uuid4().hex}"
+        start = threading.Barrier(16)
+        won = []
+
+        def contend():
+            start.wait()
+            won.append(pagecache.claim(key))
+
+        threads = [threading.Thread(target=contend) for _ in range(16)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(won) == [False] * 15 + [True]
+        pagecache.release(key)
+        assert pagecache.claim(key)  # free again once released
+        pagecache.release(key)
 
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import threading
 
 import pytest
 import time_machine
@@ -83,4 +84,63 @@ def test_a_vote_through_the_site_rescoring_after_commit(corpus, django_capture_o
     with django_capture_on_commit_callbacks(execute=True):
         set_vote(user, Paper.objects.get(pk=bottom), True)
     assert TrendingRank.objects.get(paper_id=bottom).score > score
+    assert _stored_order() == _direct_order(NOW)
+
+
+def test_a_refresher_that_waited_for_the_lock_does_not_repeat_the_work(corpus):
+    with time_machine.travel(NOW, tick=False):
+        first = trending.refresh()
+    with time_machine.travel(NOW + dt.timedelta(seconds=60), tick=False):
+        # Another process refreshed it while this one waited for the snapshot's lock.
+        assert trending.refresh(unless_younger=600).computed_at == first.computed_at
+    with time_machine.travel(NOW + dt.timedelta(seconds=700), tick=False):
+        assert trending.refresh(unless_younger=600).computed_at > first.computed_at
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_reader_never_waits_for_an_overdue_refresh(corpus, monkeypatch):
+    monkeypatch.setattr(trending, "in_background", trending._thread)  # the real thread
+    with time_machine.travel(NOW - dt.timedelta(hours=2), tick=False):
+        old = trending.refresh()
+    started, go_on, calls = threading.Event(), threading.Event(), []
+    real_refresh = trending.refresh
+
+    def slow_refresh(*args, **kwargs):
+        calls.append(threading.current_thread().name)
+        started.set()
+        assert go_on.wait(30)
+        return real_refresh(*args, **kwargs)
+
+    monkeypatch.setattr(trending, "refresh", slow_refresh)
+    assert trending.for_reader().computed_at == old.computed_at  # the stored one, at once
+    assert started.wait(10)
+    assert trending.for_reader().computed_at == old.computed_at  # no second refresh
+    go_on.set()
+    for thread in threading.enumerate():
+        if thread.name == "trending-refresh":
+            thread.join(30)
+    assert calls == ["trending-refresh"]
+    assert trending.snapshot().computed_at > old.computed_at
+    assert TrendingRank.objects.exists()
+
+
+def test_a_failed_background_refresh_is_logged_and_tried_again(corpus, monkeypatch, caplog):
+    with time_machine.travel(NOW - dt.timedelta(hours=2), tick=False):
+        old = trending.refresh()
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("deadlock detected")
+
+    monkeypatch.setattr(trending, "refresh", broken)
+    for _ in range(2):  # the next reader tries again: the failure freed the lock
+        caplog.clear()
+        assert trending.for_reader().pk == old.pk
+        assert "background refresh failed" in caplog.text and "deadlock detected" in caplog.text
+
+
+def test_a_site_with_no_ranking_yet_computes_it_for_its_first_reader(corpus):
+    with time_machine.travel(NOW, tick=False):
+        assert trending.snapshot() is None
+        snap = trending.for_reader()
+    assert snap is not None and snap.reference == NOW
     assert _stored_order() == _direct_order(NOW)

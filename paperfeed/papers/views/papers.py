@@ -16,8 +16,8 @@ class TrendingView(CategoryFilterMixin, ListView):
 
     def get_queryset(self):
         # Normally the worker keeps the stored ranking fresh; without one (a laptop's
-        # `paperfeed serve`), the first request after twice the interval refreshes it.
-        self.window = stored.current(max_age=2 * settings.PAPERFEED.get("TRENDING_REFRESH", 300))
+        # `paperfeed serve`), a background thread refreshes it after twice the interval.
+        self.window = stored.for_reader()
         return stored.ranked(self.filter_category(Paper.objects.for_listing()))
 
     def get_context_data(self, **kwargs):
