@@ -40,7 +40,7 @@ import time
 from pathlib import Path
 from urllib.parse import quote_plus
 
-from paperfeed.deploy import soak, wrk
+from paperfeed.deploy import procs, soak, wrk
 from paperfeed.deploy.loadreport import LATENCY_RATIOS, TARGET_CLIENTS
 from paperfeed.deploy.loadreport import report as _report
 from paperfeed.lib import cli_args
@@ -208,10 +208,13 @@ def run(options: dict, stdout) -> int:
                  f"(e.g. {targets['queries'][:5]}), {len(targets['cookies'])} members' sessions\n")
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
-    # The guide's command (docs/deploy.md).
-    server = subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "serve", "--no-demo",
-                               "--host", "127.0.0.1", "--port", str(port)], env=env,
-                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    # The guide's layout (docs/deploy.md): the web server and the site's worker.
+    logs = data_dir / "bench-logs"
+    server = procs.start("serve", [sys.executable, "-m", "paperfeed.cli", "serve", "--no-demo",
+                                   "--host", "127.0.0.1", "--port", str(port)], env, logs)
+    worker = procs.start("worker", [sys.executable, "-m", "paperfeed.cli", "worker", "--loop"],
+                         env, logs)
+    stdout.write(f"the site's output: {logs}\n")
     rows: list[dict] = []
     soak = visibility = None
     try:
@@ -223,13 +226,10 @@ def run(options: dict, stdout) -> int:
             if options["probes"]:
                 visibility = _probe_only(options, base, targets, Path(folder), stdout)
             if options["soak"]:
-                soak = _soak(options, env, base, targets, Path(folder), stdout)
+                soak = _soak(options, env, base, targets, Path(folder), logs, stdout)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        worker.stop()
+        server.stop()
     report = _report(options, built, rows, soak, targets, visibility)
     stdout.write(report + "\n")
     if not options["no_write"]:
@@ -253,13 +253,13 @@ def _embed(env: dict, count: int, stdout) -> int:
     return have
 
 
-def _wait(base: str, server: subprocess.Popen) -> None:
+def _wait(base: str, server: procs.Started) -> None:
     import urllib.request
 
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"paperfeed serve exited: {server.stderr.read()[-3000:]}")
+        if server.process.poll() is not None:
+            raise RuntimeError(f"paperfeed serve exited: {procs.tail(server.err)}")
         try:
             urllib.request.urlopen(base + "/healthz", timeout=5)
             return
@@ -401,7 +401,8 @@ def _probe_only(options: dict, base: str, targets: dict, folder: Path, stdout) -
     return result
 
 
-def _soak(options: dict, env: dict, base: str, targets: dict, folder: Path, stdout) -> dict:
+def _soak(options: dict, env: dict, base: str, targets: dict, folder: Path, logs: Path,
+          stdout) -> dict:
     from paperfeed.digests.bench import _start_sink, _stop_sink
     from paperfeed.sources.bench import _shared
 
@@ -428,19 +429,17 @@ print(json.dumps({{"ingest_ids": ids,
     stop = threading.Event()
     tally = soak.Tally()
     reads: dict = {}
-    started = time.monotonic()
     reader = threading.Thread(target=lambda: reads.update(wrk.run(
         base, _reader_paths(targets), options["soak_clients"], seconds, options["signed_in"],
         targets["cookies"], folder)))
     cache_before = _cache_counts(base)
     reader.start()
     children = {
-        "ingest": subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "ingest", "kaggle",
-                                    str(batch), "--no-progress"], env=child_env,
-                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True),
-        "digest": subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "senddigests"],
-                                   env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                   text=True),
+        "ingest": procs.start("soak-ingest", [sys.executable, "-m", "paperfeed.cli", "ingest",
+                                              "kaggle", str(batch), "--no-progress"],
+                              child_env, logs),
+        "digest": procs.start("soak-digest", [sys.executable, "-m", "paperfeed.cli",
+                                              "senddigests"], child_env, logs),
     }
     probe, probe_thread = soak.start_probe(base, targets["prober"], probe_paper,
                                            options["probes"], seconds, stop)
@@ -457,16 +456,7 @@ print(json.dumps({{"ingest_ids": ids,
     reader.join()
     probe_thread.join(timeout=120)  # the last vote's polls
     stop.set()
-    finished = {}
-    for name, child in children.items():
-        try:
-            out, err = child.communicate(timeout=max(600, seconds))
-        except subprocess.TimeoutExpired:
-            child.kill()
-            out, err = child.communicate()
-        finished[name] = {"exit": child.returncode, "seconds": round(time.monotonic() - started),
-                          "summary": (out.strip().splitlines() or [""])[-1][:300],
-                          **({"stderr": err[-500:]} if child.returncode else {})}
+    finished = {name: child.finish(timeout=max(600, seconds)) for name, child in children.items()}
     cache_after = _cache_counts(base)
     received = _stop_sink(sink, count_file)
     expected = {"run": run_id, "votes": tally.votes, "comments": tally.comments,
