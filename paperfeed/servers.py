@@ -49,9 +49,21 @@ def gunicorn_options(host: str, port: int, workers: int, threads: int, proxy_cou
     }
 
 
+def warm_up() -> None:
+    """What a worker loads before it answers anyone (search's model: see
+    search.service.warm_up); its database connection is closed again, as after a request."""
+    from django.db import connections
+
+    from paperfeed.search.service import warm_up as warm_search
+
+    warm_search()
+    connections.close_all()
+
+
 def run_waitress(application, options: dict) -> None:
     import waitress
 
+    warm_up()
     waitress.serve(application, **options)
 
 
@@ -68,6 +80,7 @@ def run_gunicorn(options: dict) -> None:
             # Imported in each worker after the fork: no database connection is shared.
             from paperfeed.wsgi import application
 
+            warm_up()
             return application
 
     Server().run()

@@ -87,6 +87,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--soak-clients", type=positive_int, default=50,
                         help="wrk readers during the soak (a steady load; the vote probe "
                              "also runs on its own under 200 clients)")
+    parser.add_argument("--soak-read-rate", type=positive_float, default=200.0,
+                        help="requests/s the soak's readers hold (paced, as a site's steady "
+                             "audience; the soak fails if they fall below 95%% of it)")
     parser.add_argument("--soak-rate", type=positive_float, default=4.0,
                         help="votes and comments per second during the soak")
     parser.add_argument("--soak-ingest", type=non_negative_int, default=2000,
@@ -431,7 +434,7 @@ print(json.dumps({{"ingest_ids": ids,
     reads: dict = {}
     reader = threading.Thread(target=lambda: reads.update(wrk.run(
         base, _reader_paths(targets), options["soak_clients"], seconds, options["signed_in"],
-        targets["cookies"], folder)))
+        targets["cookies"], folder, options["soak_read_rate"])))
     cache_before = _cache_counts(base)
     reader.start()
     children = {

@@ -85,6 +85,12 @@ GZIP_LEVEL = 6
 # are kept this much past their ttl to be served meanwhile.
 RENDER_CLAIM_SECONDS = 15
 
+# Stale pages one process renders again at once; further requests for stale pages get
+# their stale copies meanwhile. After a change that retires every page (a curator's
+# action) the site re-renders a few pages at a time instead of answering nobody while
+# every thread renders.
+RENDERS_AT_ONCE = 4
+
 # Counted per process (tests read them); paperfeed.ops exports them as metrics. "stale":
 # answered with the previous copy while another request rendered the page again.
 stats = {"hits": 0, "misses": 0, "bypassed": 0, "stale": 0}
@@ -189,10 +195,11 @@ _claimed_here: set[str] = set()
 
 def claim(key: str) -> bool:
     """Whether this request may render the page under ``key`` again: no other request of
-    this process or (through the shared cache) of another holds it. Release with
+    this process or (through the shared cache) of another holds it, and this process is
+    rendering fewer than RENDERS_AT_ONCE stale pages. Release with
     :func:`release`; a claim lapses by itself after RENDER_CLAIM_SECONDS."""
     with _claims_lock:
-        if key in _claimed_here:
+        if key in _claimed_here or len(_claimed_here) >= RENDERS_AT_ONCE:
             return False
         _claimed_here.add(key)
     if cache.add(_claim_key(key), os.getpid(), timeout=RENDER_CLAIM_SECONDS):
@@ -209,8 +216,10 @@ def release(key: str) -> None:
 
 
 def rendering(key: str) -> bool:
-    """Whether some request (here or in another process) is rendering ``key`` again."""
-    return key in _claimed_here or cache.get(_claim_key(key)) is not None
+    """Whether the stale copy of ``key`` should be served: some request (here or in
+    another process) is rendering it again, or this process renders all it may at once."""
+    return (key in _claimed_here or len(_claimed_here) >= RENDERS_AT_ONCE
+            or cache.get(_claim_key(key)) is not None)
 
 
 def _servable(entry: Entry | None, now: float, scope: str) -> bool:

@@ -38,8 +38,11 @@ GENERATION_KEY = "pf:pages:generation"  # site-wide: every page depends on it
 LISTINGS = "pf:pages:listings"  # pages that show many papers
 SEARCHES = "pf:pages:searches"  # search results: which papers match, not their votes
 _PAPER_SCOPE = "pf:pages:paper:"
-# An ingest naming more papers than this retires every page instead of each paper's.
-PAPER_SCOPES_MAX = 500
+# An ingest naming more papers than this retires every page instead of each paper's. A
+# batch of a day's feed or a snapshot import (2,000 lines) stays under it: retiring every
+# page made a whole site render again at once under load. 10,000 new generations are
+# one pipelined write of ~1 MB to the shared cache.
+PAPER_SCOPES_MAX = 10_000
 # Paper scopes each process remembers reading (bounded: forgotten when full).
 KNOWN_SCOPES = 8192
 

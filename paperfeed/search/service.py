@@ -11,7 +11,9 @@ publication date) and ``sort`` (``relevance`` — the default — or ``newest``)
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -25,6 +27,7 @@ from paperfeed.search.query import ParsedQuery, parse_query
 __all__ = ["Hit", "SearchResults", "search_papers", "related_papers", "embed_texts",
            "get_engine", "related_to"]
 
+log = logging.getLogger("paperfeed.search")
 _engines: dict[Path, Engine] = {}
 _lock = threading.Lock()
 
@@ -44,6 +47,25 @@ def get_engine() -> Engine:
             _engines[directory] = Engine(directory, embeddings.configured_model(),
                                          value("PAPERFEED_SEARCH_HYBRID_WEIGHT"))
         return _engines[directory]
+
+
+def warm_up() -> float | None:
+    """Load what a process's first search would (the indexes' readers and, when the site
+    searches by meaning, the embedding model) before it serves anyone; seconds taken,
+    or None when it failed (logged: search then loads on first use, as before).
+
+    Importing torch and the model takes seconds of the process's CPU, and every request
+    that process held waited behind it: at 1M papers under load, a 12 s stall the first
+    time each web process answered a search."""
+    started = time.perf_counter()
+    try:
+        get_engine().rank(parse_query("warm up"), limit=1)
+    except Exception:
+        log.exception("search: could not warm up; the first search will load what it needs")
+        return None
+    seconds = time.perf_counter() - started
+    log.info("search: warmed up in %.1f s", seconds)
+    return seconds
 
 
 def search_papers(query: str, *, mode: str = "hybrid", limit: int = 20, offset: int = 0,

@@ -299,6 +299,19 @@ class PageCacheTests(CommunityTestCase):
         assert not pagecache.rendering(key)
         assert '<span class="count">11</span>' in self.get().content.decode()
 
+    def test_a_process_rendering_all_it_may_serves_other_stale_pages_stale(self):
+        self.get()
+        self.vote_on_the_paper()
+        others = [f"http://testserver/elsewhere/{n}" for n in range(pagecache.RENDERS_AT_ONCE)]
+        assert all(pagecache.claim(key) for key in others)  # this process is busy rendering
+        try:
+            assert not pagecache.claim("http://testserver" + DAY)
+            assert '<span class="count">10</span>' in self.get().content.decode()
+        finally:
+            for key in others:
+                pagecache.release(key)
+        assert '<span class="count">11</span>' in self.get().content.decode()
+
     def test_one_claim_among_many_threads(self):
         key = f"http://testserver/claimed/{uuid.uuid4().hex}"
         start = threading.Barrier(16)

@@ -278,10 +278,13 @@ def _soak_result(**changes):
 @pytest.mark.parametrize("failure", [
     {"writes_failed": 1}, {"reads__socket_errors": 2}, {"reads__non_2xx": 1},
     {"ingest__exit": 1}, {"digest__exit": 1}, {"check__votes_wrong": 1},
+    {"reads": {"socket_errors": 0, "non_2xx": 0, "asked_rps": 200, "rps": 189}},
     {"check__comment_counter_mismatches": 1},
 ])
 def test_any_failure_fails_the_soak(failure):
     assert loadreport.soak_passed(_soak_result())
+    assert loadreport.soak_passed(_soak_result(reads={"socket_errors": 0, "non_2xx": 0,
+                                                      "asked_rps": 200, "rps": 191}))
     assert not loadreport.soak_passed(_soak_result(**failure))
 
 
@@ -314,6 +317,7 @@ def test_the_report_has_verdicts_the_soak_and_the_votes_shown():
     assert "coordinated omission" in text and "--paced-duration 15" in text
     assert "Targets met: 1, missed: 1." in text
     assert "Soak (60 s) — **passed**" in text and "9 votes and 2 comments accepted" in text
+    assert "at 50 clients (0 requests/s, saturating" in text
     assert text.count("— **not** within the documented bound") == 2  # max 1.4 s > 1 s
 
 

@@ -101,3 +101,33 @@ def test_the_search_page_is_served_from_the_cache_until_an_ingest_not_a_vote(
     after = client.get(url)
     assert pagecache.stats["hits"] == hits + 2  # rendered afresh
     assert f'class="count">{shown + 1}<' in after.content.decode()
+
+
+def test_a_warmed_up_process_answers_its_first_search_without_embedding_the_model_anew(
+        embedded, monkeypatch):
+    from paperfeed.search.service import warm_up
+
+    calls = []
+    real = embeddings.embed_query
+    monkeypatch.setattr(embeddings, "embed_query",
+                        lambda text, name=None: calls.append(text) or real(text, name))
+    assert warm_up() > 0 and calls == ["warm up"]  # by meaning too: vectors are stored
+    assert get_engine().model_name in embeddings._models
+
+
+def test_warming_up_an_index_without_vectors_loads_no_model(db, monkeypatch):
+    from paperfeed.search.service import warm_up
+
+    monkeypatch.setattr(embeddings, "embed_query", lambda *a, **k: pytest.fail("embedded"))
+    assert warm_up() >= 0
+
+
+def test_a_failed_warm_up_is_logged_and_search_loads_on_first_use(db, monkeypatch, caplog):
+    from paperfeed.search import service
+
+    def broken():
+        raise OSError("search index folder is not readable")
+
+    monkeypatch.setattr(service, "get_engine", broken)
+    assert service.warm_up() is None
+    assert "could not warm up" in caplog.text and "not readable" in caplog.text
