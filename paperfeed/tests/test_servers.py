@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
 from django.core.management import CommandError, call_command
 
@@ -30,3 +32,22 @@ def test_serve_refuses_zero_workers_or_threads():
     with pytest.raises(CommandError, match="--workers and --threads must be at least 1"):
         # waitress: the gunicorn path would set up metrics folders in this test process.
         call_command("serve", server="waitress", workers=0, skip_checks=True)
+
+
+def test_a_worker_warms_search_and_freezes_what_it_loaded_before_serving(tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import django, gc; django.setup()\n"
+            "from paperfeed import servers; from paperfeed.search import service\n"
+            "assert gc.get_freeze_count() == 0\n"
+            "servers.warm_up()\n"
+            "print(gc.get_freeze_count(), len(service._engines))\n")
+    env = {"PATH": os.environ["PATH"], "DJANGO_SETTINGS_MODULE": "paperfeed.settings",
+           "PAPERFEED_DATA_DIR": str(tmp_path), "PAPERFEED_LOG_LEVEL": "INFO"}
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr
+    frozen, engines = map(int, done.stdout.split())
+    assert frozen > 50_000 and engines == 1  # Django and the app, out of the collector's way
+    assert "search: warmed up in" in done.stderr
