@@ -144,10 +144,13 @@ SETTINGS: tuple[Setting, ...] = (
             "(votes, comments, curators' actions and ingests retire cached pages at once; "
             "this bounds what no event announces). 0 turns the page cache off."),
     Setting("PAPERFEED_PAPER_PAGE_CACHE_SECONDS", _int, "600",
-            "Longest time a paper's cached page is served. Votes and comments on the paper, "
-            "an ingest that changes it and curators' actions retire it at once (and no other "
-            "paper's page); this bounds what no event about the paper announces: its "
-            "related papers, thumbnail and citations. 0: papers' pages are not cached."),
+            "Longest time a paper's cached page, or a page of search results, is served (with "
+            "a shared cache; else PAPERFEED_PAGE_CACHE_SECONDS). Votes and comments on the "
+            "paper, an ingest that changes it and curators' actions retire its page at once "
+            "(and no other paper's); ingests and changes to the search indexes retire search "
+            "results. This bounds what no event announces: a paper's related papers, "
+            "thumbnail and citations; the vote counts shown on search results. 0: neither is "
+            "cached."),
     Setting("PAPERFEED_PAGE_CACHE_MIN_SECONDS", _float, "1",
             "A cached page younger than this is served even when a change has retired it, "
             "and each web process reads the shared cache's generation at most this often "

@@ -97,10 +97,17 @@ def paper_scope(public_id: str) -> str:
 
 
 def searches(kwargs: dict) -> str:
-    """The scope of search results: retired by ingests, not by votes and comments (their
-    counts on a results page may lag by PAPERFEED_PAGE_CACHE_SECONDS), so a stream of
-    votes does not make every query run again."""
+    """The scope of search results: retired by ingests and by a host's search indexes
+    changing (:func:`searches_changed`), not by votes and comments (their counts on a
+    results page may lag by PAPERFEED_PAPER_PAGE_CACHE_SECONDS), so a stream of votes
+    does not make every query run again."""
     return SEARCHES
+
+
+def searches_changed() -> None:
+    """Retire search results: the search indexes changed (a follower applied new or
+    changed papers, or embeddings, from the change log)."""
+    _retire([SEARCHES])
 
 
 def by_paper(kwargs: dict) -> str:
@@ -109,10 +116,11 @@ def by_paper(kwargs: dict) -> str:
 
 
 def ttl(scope: str) -> int:
-    """Seconds a page of ``scope`` is kept at most. Papers' pages are kept longer only in
-    a cache every process shares: in a process's own memory, nothing retires them when
-    another process (the worker's ingest) changes their paper."""
-    if not scope.startswith(_PAPER_SCOPE):
+    """Seconds a page of ``scope`` is kept at most. Papers' pages and search results
+    (which votes do not retire) are kept longer only in a cache every process shares: in
+    a process's own memory, nothing retires them when another process (the worker's
+    ingest, a follower) changes what they show."""
+    if scope != SEARCHES and not scope.startswith(_PAPER_SCOPE):
         return settings.PAGE_CACHE_SECONDS
     if isinstance(caches["default"], LocMemCache):
         return min(settings.PAPER_PAGE_CACHE_SECONDS, settings.PAGE_CACHE_SECONDS)

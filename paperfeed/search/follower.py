@@ -40,7 +40,7 @@ from django.db import connection
 from django.utils import timezone
 
 from paperfeed.conf import value
-from paperfeed.papers import changelog
+from paperfeed.papers import changelog, pagegen
 from paperfeed.papers.changelog import Position
 from paperfeed.search.engine import Engine
 from paperfeed.search.indexing import index_papers, rebuild
@@ -129,6 +129,10 @@ class Follower:
                         break
             self._report(state, force=applied > 0)
             self._prune()
+            if applied:
+                # Results rendered from the indexes before this are stale: on a host whose
+                # follower lags its ingests, or once the embedding worker adds vectors.
+                pagegen.searches_changed()
             return applied
 
     def bootstrap(self, old: State | None, *,

@@ -7,9 +7,8 @@ from paperfeed.search.views.search import search
 app_name = "search"
 urlpatterns = [
     # Cached like the hot pages: a query's page is rendered once per change of which
-    # papers match (ingests and curators' actions retire it; votes and comments do not:
-    # their counts here lag by up to PAPERFEED_PAGE_CACHE_SECONDS), members get their
-    # marks spliced in. Changes only the index announces (embeddings, a follower catching
-    # up) show within PAPERFEED_PAGE_CACHE_SECONDS.
+    # papers match (ingests, curators' actions and this host's follower applying the
+    # change log retire it; votes and comments do not: their counts here lag by up to
+    # PAPERFEED_PAPER_PAGE_CACHE_SECONDS), members get their marks spliced in.
     path("papers/search", cached_page(members=True, scope=searches)(search), name="search"),
 ]

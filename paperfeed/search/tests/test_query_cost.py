@@ -131,3 +131,36 @@ def test_a_failed_warm_up_is_logged_and_search_loads_on_first_use(db, monkeypatc
     monkeypatch.setattr(service, "get_engine", broken)
     assert service.warm_up() is None
     assert "could not warm up" in caplog.text and "not readable" in caplog.text
+
+
+def test_a_follower_applying_changes_retires_search_results(client, embedded):
+    from paperfeed.papers import changelog
+    from paperfeed.search.follower import follower_for
+
+    follower_for(get_engine()).catch_up()  # up to date
+    url = reverse("search:search") + "?q=galaxy+rotation"
+    client.get(url)
+    hits = pagecache.stats["hits"]
+    client.get(url)
+    assert pagecache.stats["hits"] == hits + 1
+    # Another host's embedding worker, say: the log names a paper; this host applies it.
+    Paper.objects.filter(pk=embedded["2401.00004"]).update(title="Galaxy rotation curves, indexed")
+    changelog.record([embedded["2401.00004"]])
+    assert follower_for(get_engine()).catch_up() == 1
+    assert "curves, indexed" in client.get(url).content.decode()  # (the words are marked)
+    assert pagecache.stats["hits"] == hits + 1  # rendered afresh
+    assert follower_for(get_engine()).catch_up() == 0  # nothing applied: nothing retired
+    client.get(url)
+    assert pagecache.stats["hits"] == hits + 2
+
+
+def test_search_results_are_kept_as_long_as_papers_pages_in_a_shared_cache(settings):
+    from django.core.cache.backends.locmem import LocMemCache
+
+    from paperfeed.papers import pagegen
+
+    settings.PAGE_CACHE_SECONDS, settings.PAPER_PAGE_CACHE_SECONDS = 60, 600
+    shared = not isinstance(__import__("django.core.cache").core.cache.caches["default"],
+                            LocMemCache)
+    assert pagegen.ttl(pagegen.SEARCHES) == (600 if shared else 60)
+    assert pagegen.ttl(pagegen.LISTINGS) == 60
