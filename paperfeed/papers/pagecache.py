@@ -209,6 +209,29 @@ def claim(key: str) -> bool:
     return False
 
 
+# Pages with no copy at all (never rendered, or long expired) that a thread of this
+# process is rendering: other requests for the same page wait for that render instead of
+# repeating it (a cold cache under 200 clients rendered each search twice or more).
+_first_renders: dict[str, threading.Event] = {}
+
+
+def _join_render(key: str) -> threading.Event | None:
+    """The render of ``key`` under way in this process, to wait for; None when there is
+    none, after registering this request's own (end it with :func:`_end_render`)."""
+    with _claims_lock:
+        under_way = _first_renders.get(key)
+        if under_way is None:
+            _first_renders[key] = threading.Event()
+        return under_way
+
+
+def _end_render(key: str) -> None:
+    with _claims_lock:
+        done = _first_renders.pop(key, None)
+    if done is not None:
+        done.set()
+
+
 def release(key: str) -> None:
     cache.delete(_claim_key(key))
     with _claims_lock:
@@ -492,11 +515,18 @@ def cached_page(members: bool = False, scope: Callable[[dict], str] | None = Non
             key = key_for(request)
             page_scope = scope(kwargs) if scope else LISTINGS
             looked = lookup(key, page_scope)
-            found, claimed = looked.page, False
+            found, claimed, first = looked.page, False, False
             if found is None:
                 found, claimed = stale_or_claim(key, looked)
             else:
                 _count("hits")
+            if found is None and not claimed:
+                under_way = _join_render(key)
+                first = under_way is None
+                if not first and under_way.wait(RENDER_CLAIM_SECONDS):
+                    found = lookup(key, page_scope).page  # None if it was not kept: render
+                    if found is not None:
+                        _count("hits")
             if found is None:
                 _count("misses")
                 try:
@@ -510,6 +540,8 @@ def cached_page(members: bool = False, scope: Callable[[dict], str] | None = Non
                 finally:
                     if claimed:
                         release(key)
+                    if first:
+                        _end_render(key)
             entry, parts = found
             if member:
                 html = _personalise(request, entry.content)

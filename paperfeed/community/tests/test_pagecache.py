@@ -10,6 +10,7 @@ import gzip
 import re
 import socket
 import threading
+import time
 import urllib.request
 import uuid
 from unittest import mock
@@ -311,6 +312,28 @@ class PageCacheTests(CommunityTestCase):
             for key in others:
                 pagecache.release(key)
         assert '<span class="count">11</span>' in self.get().content.decode()
+
+    def test_a_request_for_a_page_another_thread_is_rendering_waits_for_that_render(self):
+        url = f"{DAY}?never-cached={uuid.uuid4().hex}"  # no copy at all, not even a stale one
+        key = "http://testserver" + url
+        assert pagecache._join_render(key) is None  # this thread renders it first
+        answers = []
+        waiter = threading.Thread(target=lambda: answers.append(Client().get(url)))
+        misses = pagecache.stats["misses"]
+        try:
+            waiter.start()
+            waiter.join(0.5)
+            assert waiter.is_alive()  # waiting, not rendering it too
+            body = b"<p>rendered once, by the first request</p>"
+            generation = pagecache.lookup(key).generation
+            entry = pagecache.Entry(body, "text/html; charset=utf-8", '"once"', time.time(),
+                                    generation)
+            cache.set(pagecache._shared_key(key), entry)
+        finally:
+            pagecache._end_render(key)
+        waiter.join(10)
+        assert answers[0].status_code == 200 and answers[0].content == body
+        assert pagecache.stats["misses"] == misses
 
     def test_one_claim_among_many_threads(self):
         key = f"http://testserver/claimed/{uuid.uuid4().hex}"

@@ -144,3 +144,17 @@ def test_a_site_with_no_ranking_yet_computes_it_for_its_first_reader(corpus):
         snap = trending.for_reader()
     assert snap is not None and snap.reference == NOW
     assert _stored_order() == _direct_order(NOW)
+
+
+def test_the_trending_page_counts_its_pages_from_the_stored_rows(corpus, client, settings):
+    settings.PAGE_CACHE_SECONDS = 0
+    with time_machine.travel(NOW, tick=False):
+        trending.refresh()
+        shown = client.get("/papers/trending").context["paginator"]
+        assert shown.count == trending.ranked(Paper.objects.for_listing()).count() > 50
+        assert shown.num_pages == 2
+        top = _stored_order()[0]
+        Paper.objects.filter(pk=top).update(status=Paper.Status.HIDDEN)
+        trending.rescore([top])  # as a curator's hide announces it
+        after = client.get("/papers/trending").context["paginator"]
+        assert after.count == shown.count - 1 == trending.ranked(Paper.objects.for_listing()).count()

@@ -1,18 +1,41 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.paginator import Paginator
 from django.http import Http404, HttpResponsePermanentRedirect
+from django.utils.functional import cached_property
 from django.views.generic import DetailView, ListView
 
 from paperfeed.papers import trending as stored
-from paperfeed.papers.models import Paper
+from paperfeed.papers.models import Paper, TrendingRank
 from paperfeed.papers.views.mixins import CategoryFilterMixin, PaperListMixin
+
+
+class _CountedPaginator(Paginator):
+    """A paginator told its count instead of counting its query."""
+
+    def __init__(self, object_list, per_page, *, count: int, **kwargs) -> None:
+        super().__init__(object_list, per_page, **kwargs)
+        self.known_count = count
+
+    @cached_property
+    def count(self) -> int:
+        return self.known_count
 
 
 class TrendingView(CategoryFilterMixin, ListView):
     template_name = "papers/trending.html"
     context_object_name = "papers"
     paginate_by = 50
+
+    def get_paginator(self, queryset, per_page, orphans=0, allow_empty_first_page=True, **kwargs):
+        if self.get_category() is not None:
+            return super().get_paginator(queryset, per_page, orphans, allow_empty_first_page)
+        # Every stored row is a visible paper's (a hide rescores the paper, which drops its
+        # row), so the page count is the table's size: counting the ranked query joined all
+        # ~30,000 candidates to the papers again, 63 ms at 1M papers.
+        return _CountedPaginator(queryset, per_page, count=TrendingRank.objects.count(),
+                                 orphans=orphans, allow_empty_first_page=allow_empty_first_page)
 
     def get_queryset(self):
         # Normally the worker keeps the stored ranking fresh; without one (a laptop's
