@@ -1,8 +1,9 @@
 """``paperfeed bench load``: the documented layout (docs/deploy.md) under wrk.
 
 Builds (or reuses) a PostgreSQL corpus of N papers (deploy/loadcorpus.py), starts
-``paperfeed serve`` exactly as the guide does (gunicorn, a process per core, Redis page
-cache, PAPERFEED_PROXY_COUNT=0 on loopback), and drives it with Debian's wrk from a
+``paperfeed serve`` and ``paperfeed worker --loop`` exactly as the guide does (gunicorn,
+a process per core, Redis page cache, PAPERFEED_PROXY_COUNT=0 on loopback; their output
+goes to ``bench-logs/`` in the data folder), and drives it with Debian's wrk from a
 second process, with requests as a browser sends them (``Accept-Encoding: gzip``): each
 page at each client count, anonymous and with a signed-in share spread over several
 members' sessions, plus a static file through the same server as the same-run baseline.
@@ -17,7 +18,8 @@ held to the page's target rate (its throughput target times the static file's ra
 200 clients in the same run), with the static file at the same rate as the baseline:
 the latency targets are judged there (deploy/wrk.py says how, and what wrk cannot do).
 
-``--soak S`` then runs S seconds of mixed reading (wrk) while members vote and comment
+``--soak S`` then runs S seconds of mixed reading (wrk, paced to ``--soak-read-rate``, a
+steady audience) while members vote and comment
 through HTTP at a steady rate (deploy/soak.py), an ingest of new papers and a digest run
 go on as child processes, and a probe times how long a vote takes to show on the
 anonymous daily page; afterwards every accepted write, every ingested paper and every
