@@ -13,6 +13,7 @@ import pytest
 from django.contrib.auth import get_user_model
 
 from paperfeed.deploy import bench, loadcorpus, loadreport, soak, wrk
+from paperfeed.deploy.tests.argcheck import assert_refused
 
 # Real wrk 4.1 output, captured on this machine (a static file; a missing path; a server
 # slower than --timeout).
@@ -337,17 +338,11 @@ def test_the_report_says_when_latency_was_not_judged():
     (["--soak", "ten"], "'ten' is not a whole number of 0 or more"),
     (["--signed-in", "1.5"], "'1.5' is not a share from 0 to 1"),
     (["--soak-rate", "nan"], "'nan' is not a number above 0"),
+    (["--soak-read-rate", "0"], "'0' is not a number above 0"),
+    (["--soak-read-rate", "many"], "'many' is not a number above 0"),
 ])
 def test_arguments_out_of_range_are_refused_by_name(argv, message, capsys):
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="paperfeed bench load")
-    bench.add_arguments(parser)
-    with pytest.raises(SystemExit) as exit_:
-        parser.parse_args(argv)
-    assert exit_.value.code == 2
-    error = capsys.readouterr().err
-    assert argv[0] in error and message in error
+    assert_refused(bench.add_arguments, "paperfeed bench load", argv, message, capsys)
 
 
 def test_the_vote_probe_sums_up_what_it_timed():

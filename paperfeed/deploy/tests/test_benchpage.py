@@ -6,6 +6,7 @@ import pytest
 
 from paperfeed.api.tests.factories import make_papers, record
 from paperfeed.deploy import benchpage
+from paperfeed.deploy.tests.argcheck import assert_refused
 from paperfeed.search.indexing import rebuild
 from paperfeed.search.service import get_engine
 
@@ -55,12 +56,4 @@ def test_a_missing_page_stops_the_run(papers):
     (["--seed", "x"], "'x' is not a whole number of 0 or more"),
 ])
 def test_arguments_out_of_range_are_refused_by_name(argv, message, capsys):
-    import argparse
-
-    parser = argparse.ArgumentParser(prog="paperfeed bench paper-page")
-    benchpage.add_arguments(parser)
-    with pytest.raises(SystemExit) as exit_:
-        parser.parse_args(argv)
-    assert exit_.value.code == 2
-    error = capsys.readouterr().err
-    assert argv[0] in error and message in error
+    assert_refused(benchpage.add_arguments, "paperfeed bench paper-page", argv, message, capsys)
