@@ -18,13 +18,13 @@ class CommunityConfig(AppConfig):
         # What members do changes pages other readers see: retire the cached ones.
         from paperfeed.community.models import Comment, ModerationAction, Vote
         from paperfeed.community.pagestate import personalise
-        from paperfeed.papers import pagecache
+        from paperfeed.papers import memberpages
 
         for model in (Vote, Comment, ModerationAction):
             for signal in (post_save, post_delete):
                 signal.connect(signals.pages_changed, sender=model,
                                dispatch_uid=f"pages-{model.__name__}-{signal is post_save}")
-        pagecache.PERSONALISERS.append(personalise)
+        memberpages.PERSONALISERS.append(personalise)
         # After migrate, because permissions only exist once post_migrate created them.
         post_migrate.connect(signals.ensure_curator_group, sender=self,
                              dispatch_uid="community_curators")

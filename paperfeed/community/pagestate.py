@@ -16,8 +16,8 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 
 from paperfeed.community.votes import voted_ids
+from paperfeed.papers.memberpages import member_fragment, splice
 from paperfeed.papers.models import Paper
-from paperfeed.papers.pagecache import member_fragment, splice
 
 
 def _mark_voted(html: str, paper_id: int) -> str:

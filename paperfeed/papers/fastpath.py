@@ -35,7 +35,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import Resolver404, ResolverMatch, resolve
 
-from paperfeed.papers import pagecache, pagegen
+from paperfeed.papers import pagecache, pagegen, renderclaims
 
 
 @lru_cache(maxsize=4096)
@@ -83,7 +83,7 @@ class FastPathMiddleware:
         if found is None:
             # A stale copy while another request renders the page again; else the page
             # is rendered (and claimed, and stored) down the stack.
-            if looked.stale is None or not pagecache.rendering(key):
+            if looked.stale is None or not renderclaims.rendering(key):
                 return None
             found, outcome = looked.stale, "stale"
         request.resolver_match = match

@@ -25,17 +25,15 @@ The only per-visitor part of an anonymous page is its CSRF token: it is stored a
 placeholder and filled in on the way out. Anonymous readers are served by
 :mod:`paperfeed.papers.fastpath` before sessions, authentication and the rest of the
 middleware; signed-in members get the same cached listing plus their own state, spliced
-in cheaply (:data:`PERSONALISERS`). Pages are kept as encoded bytes with their ETag
+in cheaply (:mod:`paperfeed.papers.memberpages`). Pages are kept as encoded bytes with their ETag
 (computed once, when stored); a matching conditional GET gets a 304 without the body.
 
 A page that has gone stale (its generation bumped, or past its ttl) is rendered again by
-one request per site at a time: that request *claims* the page (:func:`claim`, an atomic
-``add`` in the shared cache, held at most ``RENDER_CLAIM_SECONDS``), and every other
-request for it meanwhile is answered with the stale copy instead of rendering it too (a
-stampede of identical renders stalled the whole server when a page at 1M papers expired
-under 1,400 requests/s). So a change shows once that one render is done: the bound
-above, "plus one render", holds; a copy is kept in the shared cache
-``RENDER_CLAIM_SECONDS`` past its ttl for this, never served once nobody renders it.
+one request per site at a time, and every other request for it meanwhile is answered
+with the stale copy (:mod:`paperfeed.papers.renderclaims`); a page with no copy at all,
+once per process. So a change shows once that one render is done: the bound above,
+"plus one render", holds; a copy is kept in the shared cache ``RENDER_CLAIM_SECONDS``
+past its ttl for this, never served once nobody renders it.
 
 Each page is also kept gzip-compressed, once, when stored, for readers whose
 ``Accept-Encoding`` takes gzip (as whitenoise serves the static files), with each
@@ -48,7 +46,6 @@ either answers 304. Members' personalised pages go out uncompressed.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import threading
 import time
@@ -67,11 +64,12 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 
 from paperfeed.lib import dbreads, gzipsplice
 from paperfeed.lib.csrftoken import get_token
-from paperfeed.papers import pagegen
+from paperfeed.papers import memberpages, pagegen, renderclaims
 from paperfeed.papers.pagegen import GENERATION_KEY, LISTINGS, ttl
+from paperfeed.papers.renderclaims import RENDER_CLAIM_SECONDS
 
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
-CSRF_MARK = "@@pf-csrf@@"
+CSRF_MARK = memberpages.CSRF_MARK
 _CSRF_MARK_BYTES = CSRF_MARK.encode()
 # Pages each process keeps in memory (~80 KB each, ~1/5 of it again compressed): the hot
 # pages, the most read papers.
@@ -79,17 +77,6 @@ LOCAL_ENTRIES = 256
 # zlib's default: within a few per cent of level 9's size at a third of its time, and
 # paid once per page per generation, not per request.
 GZIP_LEVEL = 6
-
-# The longest one request may re-render a stale page while every other request for it
-# gets the stale copy: a renderer that dies frees its claim after this, and stale copies
-# are kept this much past their ttl to be served meanwhile.
-RENDER_CLAIM_SECONDS = 15
-
-# Stale pages one process renders again at once; further requests for stale pages get
-# their stale copies meanwhile. After a change that retires every page (a curator's
-# action) the site re-renders a few pages at a time instead of answering nobody while
-# every thread renders.
-RENDERS_AT_ONCE = 4
 
 # Counted per process (tests read them); paperfeed.ops exports them as metrics. "stale":
 # answered with the previous copy while another request rendered the page again.
@@ -185,66 +172,6 @@ def _shared_key(key: str) -> str:
     return _PREFIX + hashlib.sha256(key.encode()).hexdigest()[:40]
 
 
-def _claim_key(key: str) -> str:
-    return _PREFIX + "claim:" + hashlib.sha256(key.encode()).hexdigest()[:40]
-
-
-_claims_lock = threading.Lock()
-_claimed_here: set[str] = set()
-
-
-def claim(key: str) -> bool:
-    """Whether this request may render the page under ``key`` again: no other request of
-    this process or (through the shared cache) of another holds it, and this process is
-    rendering fewer than RENDERS_AT_ONCE stale pages. Release with
-    :func:`release`; a claim lapses by itself after RENDER_CLAIM_SECONDS."""
-    with _claims_lock:
-        if key in _claimed_here or len(_claimed_here) >= RENDERS_AT_ONCE:
-            return False
-        _claimed_here.add(key)
-    if cache.add(_claim_key(key), os.getpid(), timeout=RENDER_CLAIM_SECONDS):
-        return True
-    with _claims_lock:
-        _claimed_here.discard(key)
-    return False
-
-
-# Pages with no copy at all (never rendered, or long expired) that a thread of this
-# process is rendering: other requests for the same page wait for that render instead of
-# repeating it (a cold cache under 200 clients rendered each search twice or more).
-_first_renders: dict[str, threading.Event] = {}
-
-
-def _join_render(key: str) -> threading.Event | None:
-    """The render of ``key`` under way in this process, to wait for; None when there is
-    none, after registering this request's own (end it with :func:`_end_render`)."""
-    with _claims_lock:
-        under_way = _first_renders.get(key)
-        if under_way is None:
-            _first_renders[key] = threading.Event()
-        return under_way
-
-
-def _end_render(key: str) -> None:
-    with _claims_lock:
-        done = _first_renders.pop(key, None)
-    if done is not None:
-        done.set()
-
-
-def release(key: str) -> None:
-    cache.delete(_claim_key(key))
-    with _claims_lock:
-        _claimed_here.discard(key)
-
-
-def rendering(key: str) -> bool:
-    """Whether the stale copy of ``key`` should be served: some request (here or in
-    another process) is rendering it again, or this process renders all it may at once."""
-    return (key in _claimed_here or len(_claimed_here) >= RENDERS_AT_ONCE
-            or cache.get(_claim_key(key)) is not None)
-
-
 def _servable(entry: Entry | None, now: float, scope: str) -> bool:
     """Young enough to be served while another request renders the page again."""
     return entry is not None and now - entry.last_modified < ttl(scope) + RENDER_CLAIM_SECONDS
@@ -310,16 +237,41 @@ def lookup(key: str, scope: str = LISTINGS) -> Found:
                  (stale, stale.body.split(_CSRF_MARK_BYTES)))
 
 
-def stale_or_claim(key: str, looked: Found) -> tuple[tuple[Entry, list[bytes]] | None, bool]:
-    """On a miss with a stale copy: that copy, when another request is rendering the page
-    already, else (None, True) with the claim taken (this request renders it and must
-    :func:`release` it). With no stale copy, (None, False): render, unclaimed."""
-    if looked.stale is None:
-        return None, False
-    if claim(key):
-        return None, True
-    _count("stale")
-    return looked.stale, False
+def obtain(key: str, scope: str, looked: Found,
+           render: Callable[[], tuple[Entry | None, HttpResponse]]
+           ) -> tuple[tuple[Entry, list[bytes]] | None, HttpResponse | None]:
+    """What to answer a request for ``key`` with, given its :func:`lookup`: the page
+    (fresh; stale while another request renders it again; or rendered by ``render`` and
+    stored), or ``render``'s own response when it made nothing to keep (entry None)."""
+    if looked.page is not None:
+        _count("hits")
+        return looked.page, None
+    claimed = first = False
+    if looked.stale is not None:
+        claimed = renderclaims.claim(key)
+        if not claimed:
+            _count("stale")
+            return looked.stale, None
+    else:
+        under_way = renderclaims.join_render(key)
+        first = under_way is None
+        if not first and under_way.wait(RENDER_CLAIM_SECONDS):
+            found = lookup(key, scope).page  # None if it was not kept: render
+            if found is not None:
+                _count("hits")
+                return found, None
+    _count("misses")
+    try:
+        entry, response = render()
+        if entry is None:
+            return None, response
+        cache.set(_shared_key(key), entry, timeout=ttl(scope) + RENDER_CLAIM_SECONDS)
+        return local.put(key, entry), None
+    finally:
+        if claimed:
+            renderclaims.release(key)
+        if first:
+            renderclaims.end_render(key)
 
 
 def _cacheable(request: HttpRequest) -> bool:
@@ -414,59 +366,6 @@ def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None
     return HttpResponse(content, content_type=entry.content_type, headers=headers)
 
 
-# Functions (request, html) -> html that add a member's own state to a cached page;
-# other apps register theirs (community: vote marks), papers knows none of them.
-PERSONALISERS: list[Callable[[HttpRequest, str], str]] = []
-
-
-def splice(html: str, region: str, replacement: str) -> str:
-    """Replace what stands between ``<!--pf:region-->`` and ``<!--/pf:region-->``."""
-    start, end = f"<!--pf:{region}-->", f"<!--/pf:{region}-->"
-    before, found, rest = html.partition(start)
-    if not found:
-        return html
-    _, found, after = rest.partition(end)
-    return before + start + replacement + end + after if found else html
-
-
-# A signed-in member's account links and menu entries, rendered once per process: they
-# depend on nothing but the member's username (their sign-out form's CSRF token is left as
-# CSRF_MARK and filled in by respond()), so a renamed member gets a new key and nothing
-# needs retiring. Bounded: cleared when full.
-_FRAGMENTS: dict[tuple[str, int, str], str] = {}
-FRAGMENT_ENTRIES = 4096
-
-
-def member_fragment(request: HttpRequest, template: str) -> str:
-    """``template`` rendered for the signed-in ``request.user``, from this process's memo."""
-    user = request.user
-    key = (template, user.pk, user.get_username())
-    found = _FRAGMENTS.get(key)
-    if found is None:
-        from django.template.loader import render_to_string
-
-        # No request: no context processors, so no per-visitor token, only the mark.
-        found = render_to_string(template, {"user": user, "csrf_token": CSRF_MARK})
-        if len(_FRAGMENTS) >= FRAGMENT_ENTRIES:
-            _FRAGMENTS.clear()
-        _FRAGMENTS[key] = found
-    return found
-
-
-def _reset_fragments(setting: str, **kwargs) -> None:
-    _FRAGMENTS.clear()  # URLs, static files and templates may all have changed
-
-
-setting_changed.connect(_reset_fragments, dispatch_uid="pagecache-fragments")
-
-
-def _personalise(request: HttpRequest, html: str) -> str:
-    html = splice(html, "member-nav", member_fragment(request, "partials/nav_member.html"))
-    for personalise in PERSONALISERS:
-        html = personalise(request, html)
-    return html
-
-
 def _member_etag(entry: Entry, html: str) -> str:
     # Not a hash of 80 KB per request: the page's own tag plus a cheap checksum of the
     # member's copy (a conditional GET only needs to tell their versions apart).
@@ -496,7 +395,7 @@ def _render_anonymous(view, request: HttpRequest, member: bool, *args, **kwargs)
 
 def cached_page(members: bool = False, scope: Callable[[dict], str] | None = None):
     """Serve a view's page from the cache for anonymous readers (``members``: for members
-    too, with their own state spliced in by :data:`PERSONALISERS`). ``scope`` names the
+    too, with their own state spliced in by :mod:`paperfeed.papers.memberpages`). ``scope`` names the
     generation the page depends on besides the site-wide one, from the route's keyword
     arguments (:func:`by_paper`); by default, the listings'. Anonymous hits are answered
     before this by :mod:`paperfeed.papers.fastpath`, which finds the views by their
@@ -515,36 +414,17 @@ def cached_page(members: bool = False, scope: Callable[[dict], str] | None = Non
             key = key_for(request)
             page_scope = scope(kwargs) if scope else LISTINGS
             looked = lookup(key, page_scope)
-            found, claimed, first = looked.page, False, False
+
+            def render() -> tuple[Entry | None, HttpResponse]:
+                response = _render_anonymous(view, request, member, *args, **kwargs)
+                return _entry_from(response, looked.generation, looked.read_at), response
+
+            found, response = obtain(key, page_scope, looked, render)
             if found is None:
-                found, claimed = stale_or_claim(key, looked)
-            else:
-                _count("hits")
-            if found is None and not claimed:
-                under_way = _join_render(key)
-                first = under_way is None
-                if not first and under_way.wait(RENDER_CLAIM_SECONDS):
-                    found = lookup(key, page_scope).page  # None if it was not kept: render
-                    if found is not None:
-                        _count("hits")
-            if found is None:
-                _count("misses")
-                try:
-                    response = _render_anonymous(view, request, member, *args, **kwargs)
-                    entry = _entry_from(response, looked.generation, looked.read_at)
-                    if entry is None:
-                        return response
-                    cache.set(_shared_key(key), entry,
-                              timeout=ttl(page_scope) + RENDER_CLAIM_SECONDS)
-                    found = local.put(key, entry)
-                finally:
-                    if claimed:
-                        release(key)
-                    if first:
-                        _end_render(key)
+                return response
             entry, parts = found
             if member:
-                html = _personalise(request, entry.content)
+                html = memberpages.personalise(request, entry.content)
                 return respond(request, entry, body=html, etag=_member_etag(entry, html))
             return respond(request, entry, parts)
 
@@ -561,29 +441,20 @@ def cached_response(request: HttpRequest, make: Callable[[], HttpResponse], *,
     caller (the API's lists). ``etag`` tags a body once, when stored; the ``keep``
     headers are stored with it. Only 200s are kept."""
     key = key_for(request)
+
+    def render() -> tuple[Entry | None, HttpResponse]:
+        with dbreads.primary():  # as for the pages: a lagging replica must not fill it
+            response = make()
+        if response.status_code != 200 or response.streaming:
+            return None, response
+        headers = tuple((name, response[name]) for name in keep if response.has_header(name))
+        return Entry(response.content, response["Content-Type"], etag(response.content),
+                     looked.read_at, looked.generation, headers), response
+
     looked = lookup(key)
-    found, claimed = looked.page, False
+    found, response = obtain(key, LISTINGS, looked, render)
     if found is None:
-        found, claimed = stale_or_claim(key, looked)
-    else:
-        _count("hits")
-    if found is None:
-        _count("misses")
-        try:
-            with dbreads.primary():  # as for the pages: a lagging replica must not fill it
-                response = make()
-            if response.status_code != 200 or response.streaming:
-                return response
-            headers = tuple((name, response[name]) for name in keep if response.has_header(name))
-            entry = Entry(response.content, response["Content-Type"], etag(response.content),
-                          looked.read_at, looked.generation, headers)
-            cache.set(_shared_key(key), entry,
-                      timeout=settings.PAGE_CACHE_SECONDS + RENDER_CLAIM_SECONDS)
-            local.put(key, entry)
-        finally:
-            if claimed:
-                release(key)
-    else:
-        entry = found[0]
+        return response
+    entry = found[0]
     return HttpResponse(entry.body, content_type=entry.content_type,
                         headers={"ETag": entry.etag, **dict(entry.headers)})

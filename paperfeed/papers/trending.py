@@ -101,7 +101,13 @@ def refresh_if_due(now: dt.datetime | None = None, max_age: float | None = None)
 
 
 def _thread(work: Callable[[], None]) -> None:
-    threading.Thread(target=work, name="trending-refresh", daemon=True).start()
+    def run() -> None:
+        try:
+            work()
+        finally:
+            connection.close()  # this thread's own connection
+
+    threading.Thread(target=run, name="trending-refresh", daemon=True).start()
 
 
 # How for_reader() runs an overdue refresh: a thread of its own (tests run it inline; a
@@ -128,8 +134,6 @@ def for_reader(now: dt.datetime | None = None) -> TrendingSnapshot | None:
                 log.exception("trending: the background refresh failed")
             finally:
                 _refreshing.release()
-                if threading.current_thread().name == "trending-refresh":
-                    connection.close()  # this thread's own connection
 
         try:
             in_background(work)

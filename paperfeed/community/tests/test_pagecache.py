@@ -25,7 +25,7 @@ from django.urls import reverse
 from paperfeed.community import comments, moderation
 from paperfeed.community.tests import factories
 from paperfeed.community.tests.base import CommunityTestCase
-from paperfeed.papers import fastpath, pagecache, pagegen
+from paperfeed.papers import fastpath, pagecache, pagegen, renderclaims
 from paperfeed.papers.models import Paper
 from paperfeed.papers.tests.factories import paper as ingested_paper
 
@@ -248,7 +248,7 @@ class PageCacheTests(CommunityTestCase):
         self.get()
         self.vote_on_the_paper()
         key = "http://testserver" + DAY
-        assert pagecache.claim(key)  # as another request (or process) re-rendering it
+        assert renderclaims.claim(key)  # as another request (or process) re-rendering it
         try:
             misses, stale = pagecache.stats["misses"], pagecache.stats["stale"]
             for member in (False, True):  # the fast path, and the view's own decorator
@@ -258,11 +258,11 @@ class PageCacheTests(CommunityTestCase):
                 assert '<span class="count">10</span>' in html and ("Sign out" in html) is member
             assert pagecache.stats["stale"] == stale + 2 and pagecache.stats["misses"] == misses
         finally:
-            pagecache.release(key)
+            renderclaims.release(key)
         self.as_outsider()
         response, hit = self.served_from_cache()
         assert not hit and '<span class="count">11</span>' in response.content.decode()
-        assert not pagecache.rendering(key)  # the render's own claim was released
+        assert not renderclaims.rendering(key)  # the render's own claim was released
 
     def test_a_stale_page_with_nobody_rendering_it_is_rendered_not_served(self):
         self.get()
@@ -278,12 +278,12 @@ class PageCacheTests(CommunityTestCase):
             self.get()
             with self.captureOnCommitCallbacks(execute=True):
                 ingested_paper(title="Arrived later", feed_date=dt.date(2026, 11, 20))
-            clock.shift(60 + pagecache.RENDER_CLAIM_SECONDS)
-            assert pagecache.claim(key)
+            clock.shift(60 + renderclaims.RENDER_CLAIM_SECONDS)
+            assert renderclaims.claim(key)
             try:
                 assert "Arrived later" in self.get().content.decode()
             finally:
-                pagecache.release(key)
+                renderclaims.release(key)
 
     def test_a_render_that_fails_gives_up_its_claim(self):
         self.get()
@@ -291,32 +291,32 @@ class PageCacheTests(CommunityTestCase):
         key = "http://testserver" + DAY
 
         def broken(*args, **kwargs):
-            assert pagecache.rendering(key)  # claimed while it renders
+            assert renderclaims.rendering(key)  # claimed while it renders
             raise RuntimeError("the database went away")
 
         with mock.patch.object(pagecache, "_render", broken), \
                 pytest.raises(RuntimeError, match="went away"):
             self.get()
-        assert not pagecache.rendering(key)
+        assert not renderclaims.rendering(key)
         assert '<span class="count">11</span>' in self.get().content.decode()
 
     def test_a_process_rendering_all_it_may_serves_other_stale_pages_stale(self):
         self.get()
         self.vote_on_the_paper()
-        others = [f"http://testserver/elsewhere/{n}" for n in range(pagecache.RENDERS_AT_ONCE)]
-        assert all(pagecache.claim(key) for key in others)  # this process is busy rendering
+        others = [f"http://testserver/elsewhere/{n}" for n in range(renderclaims.RENDERS_AT_ONCE)]
+        assert all(renderclaims.claim(key) for key in others)  # this process is busy rendering
         try:
-            assert not pagecache.claim("http://testserver" + DAY)
+            assert not renderclaims.claim("http://testserver" + DAY)
             assert '<span class="count">10</span>' in self.get().content.decode()
         finally:
             for key in others:
-                pagecache.release(key)
+                renderclaims.release(key)
         assert '<span class="count">11</span>' in self.get().content.decode()
 
     def test_a_request_for_a_page_another_thread_is_rendering_waits_for_that_render(self):
         url = f"{DAY}?never-cached={uuid.uuid4().hex}"  # no copy at all, not even a stale one
         key = "http://testserver" + url
-        assert pagecache._join_render(key) is None  # this thread renders it first
+        assert renderclaims.join_render(key) is None  # this thread renders it first
         answers = []
         waiter = threading.Thread(target=lambda: answers.append(Client().get(url)))
         misses = pagecache.stats["misses"]
@@ -330,7 +330,7 @@ class PageCacheTests(CommunityTestCase):
                                     generation)
             cache.set(pagecache._shared_key(key), entry)
         finally:
-            pagecache._end_render(key)
+            renderclaims.end_render(key)
         waiter.join(10)
         assert answers[0].status_code == 200 and answers[0].content == body
         assert pagecache.stats["misses"] == misses
@@ -342,7 +342,7 @@ class PageCacheTests(CommunityTestCase):
 
         def contend():
             start.wait()
-            won.append(pagecache.claim(key))
+            won.append(renderclaims.claim(key))
 
         threads = [threading.Thread(target=contend) for _ in range(16)]
         for thread in threads:
@@ -350,9 +350,9 @@ class PageCacheTests(CommunityTestCase):
         for thread in threads:
             thread.join()
         assert sorted(won) == [False] * 15 + [True]
-        pagecache.release(key)
-        assert pagecache.claim(key)  # free again once released
-        pagecache.release(key)
+        renderclaims.release(key)
+        assert renderclaims.claim(key)  # free again once released
+        renderclaims.release(key)
 
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")

@@ -1,0 +1,67 @@
+"""A signed-in member's copy of a cached page (:mod:`paperfeed.papers.pagecache`): the
+anonymous page with the member's own parts spliced into its marked regions — their
+account links, and whatever other apps register in :data:`PERSONALISERS` (community: vote
+marks, saved papers) — instead of a full render per member."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.signals import setting_changed
+from django.http import HttpRequest
+
+# What each visitor's CSRF token stands as in a cached page (filled in per request).
+CSRF_MARK = "@@pf-csrf@@"
+
+# Functions (request, html) -> html that add a member's own state to a cached page;
+# other apps register theirs (community: vote marks), papers knows none of them.
+PERSONALISERS: list[Callable[[HttpRequest, str], str]] = []
+
+
+def splice(html: str, region: str, replacement: str) -> str:
+    """Replace what stands between ``<!--pf:region-->`` and ``<!--/pf:region-->``."""
+    start, end = f"<!--pf:{region}-->", f"<!--/pf:{region}-->"
+    before, found, rest = html.partition(start)
+    if not found:
+        return html
+    _, found, after = rest.partition(end)
+    return before + start + replacement + end + after if found else html
+
+
+# A signed-in member's account links and menu entries, rendered once per process: they
+# depend on nothing but the member's username (their sign-out form's CSRF token is left as
+# CSRF_MARK and filled in by pagecache.respond()), so a renamed member gets a new key and nothing
+# needs retiring. Bounded: cleared when full.
+_FRAGMENTS: dict[tuple[str, int, str], str] = {}
+FRAGMENT_ENTRIES = 4096
+
+
+def member_fragment(request: HttpRequest, template: str) -> str:
+    """``template`` rendered for the signed-in ``request.user``, from this process's memo."""
+    user = request.user
+    key = (template, user.pk, user.get_username())
+    found = _FRAGMENTS.get(key)
+    if found is None:
+        from django.template.loader import render_to_string
+
+        # No request: no context processors, so no per-visitor token, only the mark.
+        found = render_to_string(template, {"user": user, "csrf_token": CSRF_MARK})
+        if len(_FRAGMENTS) >= FRAGMENT_ENTRIES:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[key] = found
+    return found
+
+
+def _reset_fragments(setting: str, **kwargs) -> None:
+    _FRAGMENTS.clear()  # URLs, static files and templates may all have changed
+
+
+setting_changed.connect(_reset_fragments, dispatch_uid="pagecache-fragments")
+
+
+def personalise(request: HttpRequest, html: str) -> str:
+    """The cached anonymous ``html`` with the signed-in member's own parts."""
+    html = splice(html, "member-nav", member_fragment(request, "partials/nav_member.html"))
+    for add_state in PERSONALISERS:
+        html = add_state(request, html)
+    return html
