@@ -10,8 +10,8 @@
   --loop`` runs on a second data directory; the lag of a batch is the time from its
   commit until its marker word is found in the follower's keyword index.
 
-Run as ``python -m paperfeed.search.benchfollow seed N | ingest RATE SECONDS LOG`` in the
-scratch database's environment for the helper steps.
+The steps that run in the scratch database's environment (seeding, the steady ingest,
+the embedding workers' checks) are ``python -m paperfeed.search.benchfollow_steps``.
 """
 
 from __future__ import annotations
@@ -226,7 +226,7 @@ def bench_bootstrap(env: dict, papers: int, seeded: int, work: Path) -> dict:
     ``paperfeed index follow`` in an empty folder."""
     _say(f"seeding papers {seeded:,}..{papers:,} with stored vectors")
     started = time.perf_counter()
-    subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow", "seed", str(seeded),
+    subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow_steps", "seed", str(seeded),
                     str(papers - seeded)], env=_host_env(env, work / "seeder", "seeder"),
                    check=True)
     seeded_s = time.perf_counter() - started
@@ -252,14 +252,14 @@ def bench_phase(env: dict, papers: int, seeded: int, baseline: Path, work: Path)
     back to back on the same database."""
     if papers > seeded:
         _say(f"seeding papers {seeded:,}..{papers:,} with stored vectors")
-        subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow", "seed",
+        subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow_steps", "seed",
                         str(seeded), str(papers - seeded)],
                        env=_host_env(env, work / "phase-seeder", "seeder"), check=True)
     runs = {}
     for label, code in (("baseline", baseline), ("now", Path(__file__).resolve().parents[2])):
         host = {**_host_env(env, work / f"phase-{label}", f"phase-{label}"),
                 "PYTHONPATH": str(code)}
-        done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "phase", label],
+        done = subprocess.run([sys.executable, str(STEPS), "phase", label],
                               env=host, check=True, capture_output=True, text=True)
         runs[label] = json.loads(done.stdout.strip().splitlines()[-1])
         _say(json.dumps(runs[label]))
@@ -281,7 +281,7 @@ def bench_lag(env: dict, rate: int, seconds: int, work: Path) -> dict:
     writer_env = _host_env(env, work / "writer", "writer")
     subprocess.run([sys.executable, "-m", "paperfeed.cli", "index", "follow"], env=writer_env,
                    check=True, capture_output=True)
-    ingest = subprocess.Popen([sys.executable, "-m", "paperfeed.search.benchfollow", "ingest",
+    ingest = subprocess.Popen([sys.executable, "-m", "paperfeed.search.benchfollow_steps", "ingest",
                                str(rate), str(seconds), str(log)], env=writer_env)
     keyword = KeywordIndex(work / "follower" / "search" / "keyword")
     seen: dict[str, float] = {}
@@ -314,12 +314,12 @@ def bench_embed_workers(env: dict, papers: int, worker_counts: list[int], work: 
     at least 1) so that workers on one machine do not oversubscribe its cores.
     """
     helper = _host_env(env, work / "embed-helper", "embed-helper")
-    subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow", "embed-seed",
+    subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow_steps", "embed-seed",
                     str(papers)], env=helper, check=True)
     cores = os.cpu_count() or 1
     rows = []
     for workers in worker_counts:
-        subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow", "embed-reset"],
+        subprocess.run([sys.executable, "-m", "paperfeed.search.benchfollow_steps", "embed-reset"],
                        env=helper, check=True)
         threads = max(1, cores // workers)
         load_before = os.getloadavg()[:2]
@@ -339,7 +339,7 @@ def bench_embed_workers(env: dict, papers: int, worker_counts: list[int], work: 
             counts.append(int(found[1]) if found else 0)
         wall = time.time() - started
         check = json.loads(subprocess.run(
-            [sys.executable, "-m", "paperfeed.search.benchfollow", "embed-check",
+            [sys.executable, "-m", "paperfeed.search.benchfollow_steps", "embed-check",
              str(started), str(workers)], env=helper, check=True, capture_output=True,
             text=True).stdout)
         rows.append({"workers": workers, "threads": threads, "per_worker": counts,
@@ -363,6 +363,8 @@ def _sizes(text: str) -> list[int]:
 
 
 PARTS = ("vectors", "bootstrap", "phase", "lag", "embed")
+# Run as a file by bench_phase, for the baseline checkout too.
+STEPS = Path(__file__).resolve().with_name("benchfollow_steps.py")
 
 
 def run(options: dict, stdout) -> int:
@@ -467,160 +469,3 @@ def _fresh(env: dict, options: dict, name: str) -> dict:
                        if k == "DATABASE_URL"}}
     command("migrate", env=fresh, timeout=600)
     return fresh
-
-
-def _records(rng, start: int, count: int, marker: str = ""):
-    from paperfeed.papers.records import PaperRecord
-
-    for n in range(start, start + count):
-        words = " ".join(rng.choice(WORDS, 8))
-        yield PaperRecord(source="kaggle", original_id=f"9{n:09d}", arxiv_id=f"9{n // 100000:03d}."
-                          f"{n % 100000:05d}", version=1, title=f"{marker} {words}".strip(),
-                          abstract=" ".join(rng.choice(WORDS, 60)), categories=("cs.LG",))
-
-
-def _seed(start: int, count: int) -> None:
-    from paperfeed.papers import prepared
-    from paperfeed.papers.models import Paper
-    from paperfeed.search.embeddings import configured_model
-    from paperfeed.search.models import PaperEmbedding
-
-    rng = np.random.default_rng([11, start])
-    preparer = prepared.Preparer()
-    model = configured_model()
-    for first in range(start, start + count, 2000):
-        batch = list(_records(rng, first, min(2000, start + count - first)))
-        items = [preparer.prepare(r, r.content_hash(), i) for i, r in enumerate(batch)]
-        prepared.apply_prepared(items, lambda item, b=batch: b[item.payload])
-    pks = list(Paper.objects.filter(search_embedding__isnull=True).values_list("pk", flat=True))
-    for start in range(0, len(pks), 5000):
-        chunk = pks[start:start + 5000]
-        vectors = _unit(rng, len(chunk))
-        PaperEmbedding.objects.bulk_create([
-            PaperEmbedding(paper_id=pk, model=model, text_hash="bench",
-                           vector=PaperEmbedding.pack(v)) for pk, v in zip(chunk, vectors,
-                                                                          strict=True)])
-
-
-def _ingest(rate: int, seconds: int, log: Path) -> None:
-    from paperfeed.papers.merge import apply_records
-
-    rng = np.random.default_rng(int(time.time()))
-    per_batch = 100
-    interval = per_batch / (rate / 60)
-    started = time.monotonic()
-    n = 0
-    with open(log, "a") as out:
-        while time.monotonic() - started < seconds:
-            marker = f"zqmark{n}x"
-            apply_records(list(_records(rng, 50_000_000 + n * per_batch, per_batch, marker)))
-            out.write(json.dumps([marker, time.time()]) + "\n")
-            out.flush()
-            n += 1
-            time.sleep(max(0.0, started + n * interval - time.monotonic()))
-
-
-def _embed_seed(count: int) -> None:
-    """``count`` real titles and abstracts (SciFact's corpus, from the shared data) as papers."""
-    from paperfeed.lib.benchmarks import SHARED
-    from paperfeed.papers.merge import apply_records
-    from paperfeed.papers.records import PaperRecord
-
-    corpus = SHARED / "bench" / "scifact" / "corpus.jsonl"
-    if not corpus.exists():
-        raise SystemExit(f"{corpus} is missing: the embedding benchmark reads real abstracts "
-                         "from the shared data folder (PAPERFEED_SHARED_DIR)")
-    records = []
-    with open(corpus) as lines:
-        for n, line in enumerate(lines):
-            if n == count:
-                break
-            doc = json.loads(line)
-            records.append(PaperRecord(source="kaggle", original_id=f"8{n:09d}",
-                                       arxiv_id=f"8{n // 100000:03d}.{n % 100000:05d}",
-                                       version=1, title=doc["title"], abstract=doc["text"],
-                                       categories=("q-bio.QM",)))
-    if len(records) < count:
-        raise SystemExit(f"{corpus} holds only {len(records)} documents, not {count}")
-    apply_records(records)
-
-
-def _embed_reset() -> None:
-    from paperfeed.search.models import PaperEmbedding
-
-    PaperEmbedding.objects.all().delete()
-
-
-def _embed_check(since: float, workers: int) -> None:
-    """The embedding rows now, and the steady rate (JSON on stdout).
-
-    Steady: from the moment every worker has committed its first batch (the ``workers``-th
-    batch; model loading is over) to the last commit, the rows committed in between. A
-    batch's rows are written within milliseconds; batches are told apart by a gap.
-    """
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT count(*), count(DISTINCT paper_id) FROM search_paperembedding")
-        total, distinct = cursor.fetchone()
-        cursor.execute("SELECT extract(epoch FROM created_at) FROM search_paperembedding "
-                       "ORDER BY created_at")
-        times = [float(row[0]) for row in cursor.fetchall()]
-    batches: list[list[float]] = []
-    for at in times:
-        if batches and at - batches[-1][-1] < 0.05:
-            batches[-1].append(at)
-        else:
-            batches.append([at])
-    steady = None
-    if len(batches) > workers:
-        start = batches[workers - 1][-1]
-        rows = sum(len(b) for b in batches[workers:])
-        steady = rows / (batches[-1][-1] - start)
-    print(json.dumps({"embeddings": total, "distinct": distinct, "batches": len(batches),
-                      "first_commit_s": (times[0] - since) if times else None,
-                      "steady_rate": steady}))
-
-
-def _phase(label: str) -> None:
-    """A rebuild's database reading and keyword writing without the HNSW build, by the
-    ``paperfeed`` on PYTHONPATH (this checkout or a baseline's): the vector index's rebuild
-    only drains the batches it is given. JSON on stdout."""
-    from paperfeed.search import indexing
-    from paperfeed.search.service import get_engine
-
-    engine = get_engine()
-    drained: dict = {}
-
-    def drain(batches, total=None) -> int:  # noqa: ARG001
-        started = time.monotonic()
-        count = sum(len(ids) for ids, _ in batches)
-        drained.update(vectors=count, vector_read_s=time.monotonic() - started)
-        return count
-
-    engine.vectors.rebuild = drain
-    started = time.monotonic()
-    keywords, _ = indexing.rebuild(engine)
-    total = time.monotonic() - started
-    print(json.dumps({"code": label, "keywords": keywords, "total_s": total,
-                      "keyword_s": total - drained["vector_read_s"], **drained,
-                      "load": os.getloadavg()[:2]}))
-
-
-if __name__ == "__main__":
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "paperfeed.settings")
-    django.setup()
-    if sys.argv[1] == "seed":
-        _seed(int(sys.argv[2]), int(sys.argv[3]))
-    elif sys.argv[1] == "ingest":
-        _ingest(int(sys.argv[2]), int(sys.argv[3]), Path(sys.argv[4]))
-    elif sys.argv[1] == "phase":
-        _phase(sys.argv[2])
-    elif sys.argv[1] == "embed-seed":
-        _embed_seed(int(sys.argv[2]))
-    elif sys.argv[1] == "embed-reset":
-        _embed_reset()
-    elif sys.argv[1] == "embed-check":
-        _embed_check(float(sys.argv[2]), int(sys.argv[3]))
