@@ -106,6 +106,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--database", default=None,
                         help="the corpus database's name on that server (default pf_load_<N>)")
     parser.add_argument("--cache-url", default="redis://127.0.0.1:6379/0")
+    parser.add_argument("--server", choices=["granian", "gunicorn", "waitress"],
+                        default="granian",
+                        help="`paperfeed serve --server` (default: its own default); the "
+                             "figures of another than the default go to their own section")
     parser.add_argument("--data-dir", type=Path, default=None,
                         help="kept for reuse with the database (default /tmp/pf-load-<N>)")
     parser.add_argument("--shared", type=Path, default=None, help="the shared data folder")
@@ -216,7 +220,8 @@ def run(options: dict, stdout) -> int:
     # The guide's layout (docs/deploy.md): the web server and the site's worker.
     logs = data_dir / "bench-logs"
     server = procs.start("serve", [sys.executable, "-m", "paperfeed.cli", "serve", "--no-demo",
-                                   "--host", "127.0.0.1", "--port", str(port)], env, logs)
+                                   "--host", "127.0.0.1", "--port", str(port),
+                                   "--server", options["server"]], env, logs)
     worker = procs.start("worker", [sys.executable, "-m", "paperfeed.cli", "worker", "--loop"],
                          env, logs)
     stdout.write(f"the site's output: {logs}\n")
@@ -240,7 +245,8 @@ def run(options: dict, stdout) -> int:
     if not options["no_write"]:
         from paperfeed.lib.benchmarks import write_section
 
-        write_section(f"load-{options['papers']}", report)
+        server = "" if options["server"] == "granian" else f"-{options['server']}"
+        write_section(f"load-{options['papers']}{server}", report)
     return 0
 
 

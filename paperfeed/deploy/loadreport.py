@@ -80,6 +80,16 @@ def _mark(ok: bool | None) -> str:
     return {True: "✓", False: "**✗**", None: ""}[ok]
 
 
+SERVERS = {"granian": "granian, a process per core, 4 Python threads each",
+           "gunicorn": "gunicorn gthread, a process per core, 8 threads each",
+           "waitress": "waitress, one process, 8 threads"}
+
+
+def _server_flag(options: dict) -> str:
+    server = options.get("server", "granian")
+    return "" if server == "granian" else f" --server {server}"
+
+
 def report(options: dict, built: dict, rows: list[dict], soak: dict | None,
             targets: dict, visibility: dict | None = None) -> str:
     static = {r["clients"]: r["rps"] for r in rows
@@ -88,11 +98,12 @@ def report(options: dict, built: dict, rows: list[dict], soak: dict | None,
     lines = [f"## Serving: `paperfeed bench load --papers {options['papers']:,} "
              f"--duration {options['duration']} --paced-duration "
              f"{options.get('paced_duration', 0)}" + (f" --soak {options['soak']}"
-                                                      if options["soak"] else "") + "`",
+                                                      if options["soak"] else "")
+             + _server_flag(options) + "`",
              "",
              f"PostgreSQL, {built['papers']:,} papers ({built.get('embedded', 0):,} embedded: "
              "search runs hybrid, embedding each new query), `paperfeed serve` as in docs/deploy.md "
-             "(gunicorn gthread, a process per core; Redis page cache), wrk on loopback with "
+             f"({SERVERS[options.get('server', 'granian')]}; Redis page cache), wrk on loopback with "
              "`Accept-Encoding: gzip` on every request. Each page gets "
              f"{options['warmup']} s of the same requests at 10 clients first (not counted), so "
              "a run starts from a warm cache instead of wherever the previous page left it. "
@@ -152,7 +163,7 @@ def report(options: dict, built: dict, rows: list[dict], soak: dict | None,
         lines += [""] + _soak_lines(soak)
     lines += ["", f"Reproduce: `paperfeed bench load --papers {options['papers']} --duration "
               f"{options['duration']} --paced-duration {options.get('paced_duration', 0)} "
-              f"--soak {options['soak']}`."]
+              f"--soak {options['soak']}{_server_flag(options)}`."]
     return "\n".join(lines)
 
 

@@ -103,7 +103,7 @@ class Visitor:
             headers=headers)
 
 
-@pytest.fixture(scope="module", params=["gunicorn", "waitress"])
+@pytest.fixture(scope="module", params=["granian", "gunicorn", "waitress"])
 def site(request, tmp_path_factory):
     folder = tmp_path_factory.mktemp("nginx")
     app_port, tls_port = _free_port(), _free_port()
@@ -192,7 +192,7 @@ def test_health_and_metrics_add_up_across_the_server_processes(site):
     assert visitor.request("GET", "/healthz").text == "ok\n"
     ready = visitor.request("GET", "/readyz")
     assert ready.status == 200 and '"ready": true' in ready.text
-    for _ in range(12):  # new connections: gunicorn hands them to either worker
+    for _ in range(12):  # new connections: either worker may answer each
         visitor.request("GET", "/papers/trending")
     scraped = visitor.request("GET", "/metrics").text
     served = [float(line.rsplit(" ", 1)[1]) for line in scraped.splitlines()

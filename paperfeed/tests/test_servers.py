@@ -23,9 +23,39 @@ def test_behind_proxies_both_servers_trust_the_same_count():
     assert waitress["trusted_proxy_headers"] == {"x-forwarded-for", "x-forwarded-proto"}
 
 
-def test_both_servers_take_hundreds_of_connections():
+def test_every_server_takes_hundreds_of_connections():
     assert servers.gunicorn_options("h", 1, 2, 8, 0)["worker_connections"] >= 500
     assert servers.waitress_options("h", 1, 8, 0)["connection_limit"] >= 500
+    granian = servers.granian_options("h", 1, 2, 4)
+    assert granian["backlog"] >= 500 and granian["backpressure"] >= 500
+
+
+def test_granian_runs_the_warmed_application_in_each_worker():
+    from granian.server import Server
+
+    options = servers.granian_options("127.0.0.1", 8000, 2, 4)
+    assert (options["target"], options["factory"]) == ("paperfeed.servers:granian_application", True)
+    assert (options["workers"], options["blocking_threads"]) == (2, 4)
+    Server(**options)  # every option is one granian takes
+
+
+def test_the_server_environment_stays_out_of_requests_but_their_own_values_stay():
+    seen = {}
+
+    def application(environ, start_response):
+        seen.update(environ)
+        return [b""]
+
+    served = servers.without_server_environment(application, {
+        "DATABASE_URL": "postgres://user:secret@db/site", "PAPERFEED_SECRET_KEY": "s3cret",
+        "PATH": "/usr/bin", "SERVER_NAME": "build-host", "HTTP_PROXY": "http://proxy:3128"})
+    served({"DATABASE_URL": "postgres://user:secret@db/site", "PAPERFEED_SECRET_KEY": "s3cret",
+            "PATH": "/usr/bin", "SERVER_NAME": "example.org", "PATH_INFO": "/papers",
+            "HTTP_PROXY": "sent by the client", "HTTP_HOST": "example.org",
+            "wsgi.url_scheme": "https"}, None)
+    assert seen == {"SERVER_NAME": "example.org", "PATH_INFO": "/papers",
+                    "HTTP_PROXY": "sent by the client", "HTTP_HOST": "example.org",
+                    "wsgi.url_scheme": "https"}
 
 
 def test_serve_refuses_zero_workers_or_threads():

@@ -320,6 +320,18 @@ def test_the_report_has_verdicts_the_soak_and_the_votes_shown():
     assert "Soak (60 s) — **passed**" in text and "9 votes and 2 comments accepted" in text
     assert "at 50 clients (0 requests/s, saturating" in text
     assert text.count("— **not** within the documented bound") == 2  # max 1.4 s > 1 s
+    assert "(granian, a process per core" in text and "--server" not in text
+
+
+def test_another_server_is_named_in_the_report_and_its_reproduce_line():
+    rows = [{"page": "static", "signed_in": 0.0, "clients": 200, "load": "1.0 / 1.0",
+             **wrk.parse_wrk(WRK_OK)}]
+    options = {"papers": 20000, "duration": 10, "soak": 0, "warmup": 5, "paced_duration": 0,
+               "server": "gunicorn"}
+    text = loadreport.report(options, {"papers": 20000}, rows, None,
+                             {"paper": [], "queries": ["dark matter"], "cookies": []})
+    assert "(gunicorn gthread, a process per core" in text
+    assert text.count("--server gunicorn`") == 2  # the heading and the reproduce line
 
 
 def test_the_report_says_when_latency_was_not_judged():

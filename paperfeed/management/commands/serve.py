@@ -21,18 +21,24 @@ log = logging.getLogger("paperfeed")
 class Command(BaseCommand):
     help = (
         "Run the site: apply migrations, load the demo corpus into an empty database, "
-        "then serve with gunicorn (one process per core, threads in each; or waitress)."
+        "then serve with granian (one process per core, a few threads in each; or gunicorn, "
+        "or waitress)."
     )
 
     def add_arguments(self, parser):
         parser.add_argument("--host", default="127.0.0.1")
         parser.add_argument("--port", type=port, default=8000)
-        parser.add_argument("--server", choices=["gunicorn", "waitress"], default="gunicorn",
-                            help="gunicorn: one process per core (default); waitress: one "
-                                 "process (docs/deploy.md)")
+        parser.add_argument("--server", choices=["granian", "gunicorn", "waitress"],
+                            default="granian",
+                            help="granian (default) or gunicorn: one process per core; "
+                                 "waitress: one process (docs/deploy.md)")
         parser.add_argument("--workers", type=positive_int, default=None,
-                            help="gunicorn processes (default: the cores this process may use)")
-        parser.add_argument("--threads", type=positive_int, default=8, help="threads per process")
+                            help="granian's or gunicorn's processes (default: the cores this "
+                                 "process may use)")
+        parser.add_argument("--threads", type=positive_int, default=None,
+                            help=f"threads per process (default: {servers.GRANIAN_THREADS} "
+                                 f"under granian, {servers.THREADS} under gunicorn and "
+                                 "waitress)")
         parser.add_argument("--no-demo", action="store_true",
                             help="don't load the demo corpus into an empty database")
         parser.add_argument("--no-embed", action="store_true",
@@ -46,7 +52,7 @@ class Command(BaseCommand):
                             help="use Django's auto-reloading development server instead")
 
     def execute(self, *args, **options):
-        if options.get("server", "gunicorn") == "gunicorn" and not options.get("dev"):
+        if options.get("server", "granian") != "waitress" and not options.get("dev"):
             # Before prometheus_client is first imported (the URL checks import it): it
             # picks its multi-process mode then, and the forked workers inherit it.
             _prometheus_multiprocess_dir(options.get("port", 8000))
@@ -55,6 +61,8 @@ class Command(BaseCommand):
     def handle(self, *args, host: str, port: int, server: str, workers: int, threads: int,
                no_demo: bool, no_embed: bool, no_follow: bool, dev: bool, **options):
         workers = servers.cores() if workers is None else workers
+        if threads is None:
+            threads = servers.GRANIAN_THREADS if server == "granian" else servers.THREADS
         if workers < 1 or threads < 1:
             raise CommandError(f"--workers and --threads must be at least 1 (got {workers}, {threads})")
         call_command("migrate", interactive=False, verbosity=0)
@@ -82,7 +90,7 @@ class Command(BaseCommand):
         and related papers fall back to keywords until it finishes (the web processes
         reread the vector index when it changes); it is resumable, so a stopped run is
         finished by ``paperfeed embed``. A child process, not a thread: torch started
-        here would also hang gunicorn's forked workers (its thread pools do not survive
+        here would also hang granian's or gunicorn's forked workers (its thread pools do not survive
         a fork).
         """
         self.stdout.write("Computing embeddings for the demo corpus in the background "
@@ -94,9 +102,9 @@ class Command(BaseCommand):
         """``paperfeed index follow --loop``: this host's search indexes follow the change
         log (papers ingested, hidden or embedded by any host) while the site runs.
 
-        A child process, not a thread of this one: gunicorn forks its workers from here,
-        and a fork taken while a thread holds a lock (the index writer's, logging's) can
-        leave a worker hung. The follower's position is on disk and applying is
+        A child process, not a thread of this one: granian and gunicorn fork their workers
+        from here, and a fork taken while a thread holds a lock (the index writer's,
+        logging's) can leave a worker hung. The follower's position is on disk and applying is
         idempotent, so stopping it anywhere loses nothing (search/follower.py).
         """
         return subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "index", "follow",
@@ -113,19 +121,22 @@ class Command(BaseCommand):
         if dev:
             call_command("runserver", f"{host}:{port}")
             return
-        # gunicorn forks its workers: none may inherit this process's database connection.
+        # granian and gunicorn fork their workers: none may inherit this process's
+        # database connection.
         connections.close_all()
         if server == "waitress":
             from paperfeed.wsgi import application
 
             # SIGTERM (a service manager, a test) ends the server like Ctrl+C does, so the
-            # background children are stopped too (gunicorn's arbiter does this itself).
+            # background children are stopped too (granian and gunicorn handle it themselves).
             signal.signal(signal.SIGTERM, _exit_on_sigterm)
             servers.run_waitress(application, servers.waitress_options(
                 host, port, threads, settings.PROXY_COUNT))
-        else:
+        elif server == "gunicorn":
             servers.run_gunicorn(servers.gunicorn_options(
                 host, port, workers, threads, settings.PROXY_COUNT))
+        else:
+            servers.run_granian(servers.granian_options(host, port, workers, threads))
 
 
 def _exit_on_sigterm(signum, frame) -> None:
@@ -145,9 +156,9 @@ def _stop(child: subprocess.Popen) -> None:
 
 
 def _prometheus_multiprocess_dir(port: int) -> None:
-    """Each gunicorn worker writes its metrics there; /metrics sums them. One folder per
-    port (two servers may share a data dir), emptied at start: files of processes from an
-    earlier run would count twice."""
+    """Each granian or gunicorn worker writes its metrics there; /metrics sums them. One
+    folder per port (two servers may share a data dir), emptied at start: files of
+    processes from an earlier run would count twice."""
     import shutil
     from pathlib import Path
 
