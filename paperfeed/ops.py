@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import os
 import time
+from functools import lru_cache
 
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
@@ -164,6 +165,19 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
 
 
+# Methods counted by name; any other a client makes up is "other" (one series each would
+# grow without end).
+METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+
+
+@lru_cache(maxsize=4096)
+def _series(route: str, method: str, status: int):
+    """The request counter's and latency histogram's series for a request (looked up once:
+    labels() takes a lock and checks its arguments on every call)."""
+    method = method if method in METHODS else "other"
+    return REQUESTS.labels(route, method, str(status)), LATENCY.labels(route)
+
+
 class MetricsMiddleware:
     """Counts and times every request by its route pattern (never the raw path: one
     series per paper would grow without end), and logs it at DEBUG with the client's
@@ -178,8 +192,9 @@ class MetricsMiddleware:
         elapsed = time.perf_counter() - start
         match = getattr(request, "resolver_match", None)
         route = (match.route or match.view_name) if match else "unmatched"
-        REQUESTS.labels(route, request.method, str(response.status_code)).inc()
-        LATENCY.labels(route).observe(elapsed)
+        counted, timed = _series(route, request.method, response.status_code)
+        counted.inc()
+        timed.observe(elapsed)
         if log.isEnabledFor(logging.DEBUG):
             from paperfeed.lib.forwarded import client_address
 

@@ -10,30 +10,44 @@ flags the cookie for ``CsrfViewMiddleware.process_response`` as Django's does.
 
 from __future__ import annotations
 
+import operator
 import os
+import time
+from http.cookies import Morsel
 
-from django.http import HttpRequest
-from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CSRF_ALLOWED_CHARS, CSRF_SECRET_LENGTH, CsrfViewMiddleware
 
 _CHARS = CSRF_ALLOWED_CHARS
-_INDEX = {char: i for i, char in enumerate(_CHARS)}
-# Bytes below this map evenly onto the alphabet (248 = 4 × 62); the rest are drawn again.
-_EVEN = 256 - 256 % len(_CHARS)
+_SIZE = len(_CHARS)
+# Bytes below this map evenly onto the alphabet (248 = 4 × 62); the rest are dropped and
+# drawn again.
+_EVEN = 256 - 256 % _SIZE
+# Done by bytes.translate, in C: a random byte to its character (or dropped), a character
+# to its index, and the sum of two indices (0-122) to the character it stands for.
+_BYTE_TO_CHAR = bytes(ord(_CHARS[b % _SIZE]) for b in range(256))
+_UNEVEN = bytes(range(_EVEN, 256))
+_CHAR_TO_INDEX = bytes(_CHARS.index(chr(b)) if chr(b) in _CHARS else 0 for b in range(256))
+_SUM_TO_CHAR = bytes(ord(_CHARS[b % _SIZE]) for b in range(256))
 
 
 def random_chars(n: int = CSRF_SECRET_LENGTH) -> str:
     """``n`` characters of the CSRF alphabet, each uniformly and independently drawn."""
-    chars: list[str] = []
-    while len(chars) < n:
-        chars.extend(_CHARS[b % len(_CHARS)] for b in os.urandom(n + 8) if b < _EVEN)
-    return "".join(chars[:n])
+    drawn = b""
+    while len(drawn) < n:
+        drawn += os.urandom(n + 8).translate(_BYTE_TO_CHAR, _UNEVEN)
+    return drawn[:n].decode("ascii")
 
 
 def mask(secret: str) -> str:
-    """A masked token for ``secret`` (a new mask each time, against BREACH)."""
+    """A masked token for ``secret`` (a new mask each time, against BREACH): Django's
+    character-wise addition of a random pad modulo the alphabet."""
     pad = random_chars(len(secret))
-    size = len(_CHARS)
-    return pad + "".join(_CHARS[(_INDEX[s] + _INDEX[m]) % size] for s, m in zip(secret, pad, strict=True))
+    secret_at = secret.encode("ascii").translate(_CHAR_TO_INDEX)
+    pad_at = pad.encode("ascii").translate(_CHAR_TO_INDEX)
+    return pad + bytes(map(operator.add, secret_at, pad_at)).translate(_SUM_TO_CHAR).decode()
 
 
 def get_token(request: HttpRequest) -> str:
@@ -45,3 +59,47 @@ def get_token(request: HttpRequest) -> str:
         secret = request.META["CSRF_COOKIE"] = random_chars()
     request.META["CSRF_COOKIE_NEEDS_UPDATE"] = True
     return mask(secret)
+
+
+# A secret's stand-in while Django writes the cookie (letters only: cookies quote others).
+_PLACEHOLDER = "PaperfeedCsrfSecretPlaceholderXY"
+# (second, the cookie's attributes, its Set-Cookie line with the placeholder), as Django
+# last wrote them.
+_written: tuple[int, dict, str] | None = None
+
+
+class _Written(Morsel):
+    """A cookie whose ``Set-Cookie`` line was written already (by Django, :func:`cookie`)."""
+
+    def OutputString(self, attrs=None):  # noqa: N802 (Morsel's name)
+        return self._line if attrs is None else super().OutputString(attrs)
+
+
+def cookie(secret: str) -> Morsel:
+    """The CSRF cookie ``CsrfViewMiddleware.process_response`` sets for ``secret`` now,
+    for ``response.cookies``: Django's own, written by that middleware once a second with a
+    placeholder (its expiry date moves on by the second), then filled in. Formatting the
+    cookie and parsing the Vary header was a fifth of a cached page's answer."""
+    global _written
+    second = int(time.time())
+    found = _written
+    if found is None or found[0] != second:
+        request, response = HttpRequest(), HttpResponse()
+        request.META.update(CSRF_COOKIE=_PLACEHOLDER, CSRF_COOKIE_NEEDS_UPDATE=True)
+        CsrfViewMiddleware(lambda request: response).process_response(request, response)
+        morsel = response.cookies[settings.CSRF_COOKIE_NAME]
+        found = _written = (second, dict(morsel), morsel.OutputString())
+    written = _Written()
+    written.set(settings.CSRF_COOKIE_NAME, secret, secret)
+    dict.update(written, found[1])
+    written._line = found[2].replace(_PLACEHOLDER, secret)
+    return written
+
+
+def _forget_cookie(setting: str, **kwargs) -> None:
+    global _written
+    if setting.startswith("CSRF_"):
+        _written = None
+
+
+setting_changed.connect(_forget_cookie, dispatch_uid="csrftoken-cookie")

@@ -12,8 +12,9 @@ member, a POST, an uncached view — goes on down the stack unchanged.
 What the skipped middleware would have done for such a request, it does too:
 
 * CSRF: Django's own ``CsrfViewMiddleware`` reads the visitor's ``csrftoken`` cookie
-  (or makes a new secret, sent back in ``Set-Cookie``), and ``get_token`` masks it
-  into the page's forms, so the vote and subscribe forms validate on POST;
+  (or makes a new secret, sent back in ``Set-Cookie`` exactly as that middleware writes
+  it: :func:`paperfeed.lib.csrftoken.cookie`), and ``get_token`` masks it into the
+  page's forms, so the vote and subscribe forms validate on POST;
 * the host is checked against ``ALLOWED_HOSTS`` (``CommonMiddleware`` would);
 * ``request.resolver_match`` is set, so ``paperfeed.ops.MetricsMiddleware`` counts the
   request under its route; the page cache's hit counter counts it too;
@@ -35,6 +36,7 @@ from django.http import HttpRequest, HttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.urls import Resolver404, ResolverMatch, resolve
 
+from paperfeed.lib import csrftoken
 from paperfeed.papers import pagecache, pagegen, renderclaims
 
 
@@ -91,4 +93,10 @@ class FastPathMiddleware:
         stats["served"] += 1
         self.csrf.process_request(request)
         response = pagecache.respond(request, *found)
+        if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not settings.CSRF_USE_SESSIONS:
+            # What CsrfViewMiddleware.process_response adds (the page already varies on
+            # Cookie), from Django's own output once a second.
+            response.cookies[settings.CSRF_COOKIE_NAME] = csrftoken.cookie(request.META["CSRF_COOKIE"])
+            request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
+            return response
         return self.csrf.process_response(request, response)

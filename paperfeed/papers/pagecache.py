@@ -53,7 +53,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -315,6 +315,10 @@ def gzip_etag(etag: str) -> str:
 accepts_gzip = gzipsplice.accepts_gzip
 
 
+# A page's Last-Modified, formatted once per page rather than per answer.
+_http_date = lru_cache(maxsize=4 * LOCAL_ENTRIES)(http_date)
+
+
 def _not_modified(request: HttpRequest, etags: tuple[str, ...], last_modified: float) -> str | None:
     """The ETag (one of ``etags``) to answer a 304 with, or None for a full response.
     If-None-Match compares weakly (a proxy may have marked the tag ``W/``)."""
@@ -324,7 +328,10 @@ def _not_modified(request: HttpRequest, etags: tuple[str, ...], last_modified: f
             return etags[0]
         given = {tag.removeprefix("W/") for tag in parse_etags(wanted)}
         return next((etag for etag in etags if etag in given), None)
-    since = parse_http_date_safe(request.META.get("HTTP_IF_MODIFIED_SINCE") or "")
+    since = request.META.get("HTTP_IF_MODIFIED_SINCE")
+    if not since:
+        return None
+    since = parse_http_date_safe(since)
     return etags[0] if since is not None and int(last_modified) <= since else None
 
 
@@ -343,7 +350,7 @@ def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None
             etag, others = others[0], (etag,)
     else:
         others = ()
-    headers = {"ETag": etag, "Last-Modified": http_date(entry.last_modified),
+    headers = {"ETag": etag, "Last-Modified": _http_date(entry.last_modified),
                # Browsers and proxies must ask again (cheaply, with the ETag) every time.
                "Cache-Control": "no-cache",
                "Vary": "Cookie, Accept-Encoding" if entry.gzip_parts else "Cookie"}

@@ -75,6 +75,16 @@ def test_metrics_count_routes_cache_outcomes_jobs_digests_and_index_lag(client, 
     assert _sample(text, "paperfeed_search_index_lag_papers") == 1
 
 
+def test_a_method_a_client_made_up_is_counted_as_other_not_as_a_new_series(client):
+    made_up = [f"BREW{n}" for n in range(5)]
+    for method in made_up:
+        client.generic(method, "/healthz")
+    text = client.get("/metrics").content.decode()
+    assert not any(f'method="{method}"' in text for method in made_up)
+    assert _sample(text, "paperfeed_http_requests_total", route="healthz", method="other",
+                   status="200") >= 5
+
+
 def test_metrics_show_each_search_hosts_follower_lag(client):
     from django.utils import timezone
 

@@ -17,8 +17,10 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.conf import settings
 from django.core.cache import cache, caches
-from django.middleware.csrf import _does_token_match
+from django.http import HttpRequest, HttpResponse
+from django.middleware.csrf import CsrfViewMiddleware, _does_token_match
 from django.test import Client, override_settings
 from django.urls import reverse
 
@@ -410,6 +412,29 @@ class FastPathTests(CommunityTestCase):
         again, fast = self.fast(client=returning)
         assert fast and _does_token_match(_token(again), page.cookies["csrftoken"].value)
         assert again.cookies["csrftoken"].value == page.cookies["csrftoken"].value
+
+    def test_the_fast_pages_csrf_cookie_is_the_one_django_writes(self):
+        plain = {}
+        strict = {"CSRF_COOKIE_SECURE": True, "CSRF_COOKIE_HTTPONLY": True,
+                  "CSRF_COOKIE_SAMESITE": "Strict", "CSRF_COOKIE_AGE": 3600,
+                  "CSRF_COOKIE_NAME": "pf_csrf", "CSRF_COOKIE_PATH": "/papers"}
+        for options in (plain, strict, plain):  # the cookie follows each change of settings
+            with override_settings(**options), time_machine.travel(
+                    dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), tick=False) as clock:
+                self.get()  # stored
+                for _ in range(2):  # a second later, a new expiry date
+                    page, fast = self.fast(client=Client())
+                    sent = page.cookies[settings.CSRF_COOKIE_NAME]
+                    request, response = HttpRequest(), HttpResponse()
+                    request.META.update(CSRF_COOKIE=sent.value, CSRF_COOKIE_NEEDS_UPDATE=True)
+                    CsrfViewMiddleware(lambda r, response=response: response).process_response(
+                        request, response)
+                    assert fast and sent.output() == response.cookies[
+                        settings.CSRF_COOKIE_NAME].output()
+                    assert _does_token_match(_token(page), sent.value)
+                    if options:
+                        assert "Max-Age=3600; Path=/papers; SameSite=Strict; Secure" in sent.output()
+                    clock.shift(1)
 
     def test_a_vote_an_ingest_and_a_hide_each_change_the_fast_page(self):
         self.get()
