@@ -1,8 +1,8 @@
 """``paperfeed bench load``: the documented layout (docs/deploy.md) under wrk.
 
 Builds (or reuses) a PostgreSQL corpus of N papers (deploy/loadcorpus.py), starts
-``paperfeed serve`` and ``paperfeed worker --loop`` exactly as the guide does (gunicorn,
-a process per core, Redis page cache, PAPERFEED_PROXY_COUNT=0 on loopback; their output
+``paperfeed serve`` and ``paperfeed worker --loop`` exactly as the guide does (granian,
+a process per core, or ``--server``'s; Redis page cache, PAPERFEED_PROXY_COUNT=0 on loopback; their output
 goes to ``bench-logs/`` in the data folder), and drives it with Debian's wrk from a
 second process, with requests as a browser sends them (``Accept-Encoding: gzip``): each
 page at each client count, anonymous and with a signed-in share spread over several
