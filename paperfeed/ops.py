@@ -1,9 +1,9 @@
 """For the operator: /healthz, /readyz and Prometheus metrics at /metrics.
 
 Metrics from the web processes (requests per route, latency, page cache) are counted in
-each process; under granian's or gunicorn's several processes ``PROMETHEUS_MULTIPROC_DIR``
-(set by `paperfeed serve`) makes /metrics add them up across processes. Figures that live in the
-database (job queue depth, the ingest sources' last successful runs, digests, index lag)
+each process; under granian's or gunicorn's several processes
+``PROMETHEUS_MULTIPROC_DIR`` (set by `paperfeed serve`) makes /metrics add them up across
+processes. Figures that live in the database (job queue depth, the ingest sources' last successful runs, digests, index lag)
 are read when /metrics is scraped, so any process answers the same.
 """
 
@@ -174,7 +174,6 @@ METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 def _series(route: str, method: str, status: int):
     """The request counter's and latency histogram's series for a request (looked up once:
     labels() takes a lock and checks its arguments on every call)."""
-    method = method if method in METHODS else "other"
     return REQUESTS.labels(route, method, str(status)), LATENCY.labels(route)
 
 
@@ -192,7 +191,8 @@ class MetricsMiddleware:
         elapsed = time.perf_counter() - start
         match = getattr(request, "resolver_match", None)
         route = (match.route or match.view_name) if match else "unmatched"
-        counted, timed = _series(route, request.method, response.status_code)
+        method = request.method if request.method in METHODS else "other"
+        counted, timed = _series(route, method, response.status_code)
         counted.inc()
         timed.observe(elapsed)
         if log.isEnabledFor(logging.DEBUG):

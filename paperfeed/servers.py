@@ -5,8 +5,10 @@ granian (one process per core, a few Python threads in each; connections, HTTP p
 keep-alive handled in Rust, outside the GIL) is the default. Measured on two cores at a
 million papers, through the same Django stack, it answered a static file ~3x and a cached
 page ~2x as fast as gunicorn's gthread workers, and at a steady 0.4x of its static rate its
-p99 stayed under 100 ms where gunicorn's did not (docs/benchmarks.md, "Server"): gunicorn's
-main thread takes the GIL to dispatch every request, and its threads queue for it.
+p99 stayed under 100 ms where gunicorn's did not (docs/deploy.md, "The processes"; the runs in
+docs/benchmarks.md): gunicorn's main thread takes the GIL to dispatch every request, and
+its threads queue for it. Requests sent halfway and held open take none of granian's
+Python threads (tests/test_server_inputs.py); each takes one of gunicorn's.
 gunicorn stays (``--server gunicorn``), and waitress for systems without fork
 (``--server waitress``).
 
@@ -45,7 +47,7 @@ def waitress_options(host: str, port: int, threads: int, proxy_count: int) -> di
 
 # Python threads per granian process: a cached page needs no more than one per core, and a
 # few more let renders and searches wait on the database without holding up the hits
-# (8 threads queued on the GIL: p99 under a steady load doubled; docs/benchmarks.md).
+# (8 threads queued on the GIL: p99 under a steady load doubled; docs/deploy.md).
 GRANIAN_THREADS = 4
 # Threads per gunicorn or waitress process: their own threads read and write the sockets.
 THREADS = 8

@@ -5,7 +5,9 @@
 :func:`get_token` here draws them from one ``os.urandom`` call and masks the secret the
 same way (``django.middleware.csrf._mask_cipher_secret``: character-wise addition modulo
 the alphabet), so ``CsrfViewMiddleware`` accepts its tokens exactly like Django's; it also
-flags the cookie for ``CsrfViewMiddleware.process_response`` as Django's does.
+flags the cookie for ``CsrfViewMiddleware.process_response`` as Django's does. For the pages
+answered before that middleware (papers/fastpath.py), :func:`cookie` is the cookie it would
+set, written by it once a second.
 """
 
 from __future__ import annotations

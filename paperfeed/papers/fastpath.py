@@ -96,7 +96,8 @@ class FastPathMiddleware:
         if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and not settings.CSRF_USE_SESSIONS:
             # What CsrfViewMiddleware.process_response adds (the page already varies on
             # Cookie), from Django's own output once a second.
-            response.cookies[settings.CSRF_COOKIE_NAME] = csrftoken.cookie(request.META["CSRF_COOKIE"])
+            secret = request.META["CSRF_COOKIE"]
+            response.cookies[settings.CSRF_COOKIE_NAME] = csrftoken.cookie(secret)
             request.META["CSRF_COOKIE_NEEDS_UPDATE"] = False
             return response
         return self.csrf.process_response(request, response)

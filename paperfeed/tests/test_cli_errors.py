@@ -44,6 +44,8 @@ def _paperfeed(data_dir: Path, *args: str, database_url: str | None = None
     (["search", "x", "--limit", "0"], "'0' is not a whole number of 1 or more"),
     (["embed", "--batch", "0"], "'0' is not a whole number of 1 or more"),
     (["serve", "--port", "70000"], "'70000' is not a port number"),
+    (["serve", "--server", "uwsgi"], "argument --server: invalid choice: 'uwsgi'"),
+    (["serve", "--threads", "0"], "'0' is not a whole number of 1 or more"),
     (["senddigests", "--resolve", "abc"], "'abc' is not a whole number of 1 or more"),
     (["recommend", "--every", "0"], "'0' is not a whole number of 1 or more"),
     (["ingest", "arxiv-api", "--id", "2401.12345", "abc"], "argument --id: 'abc' is not an"),

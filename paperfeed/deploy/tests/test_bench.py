@@ -352,6 +352,7 @@ def test_the_report_says_when_latency_was_not_judged():
     (["--soak-rate", "nan"], "'nan' is not a number above 0"),
     (["--soak-read-rate", "0"], "'0' is not a number above 0"),
     (["--soak-read-rate", "many"], "'many' is not a number above 0"),
+    (["--server", "nginx"], "argument --server: invalid choice: 'nginx'"),
 ])
 def test_arguments_out_of_range_are_refused_by_name(argv, message, capsys):
     assert_refused(bench.add_arguments, "paperfeed bench load", argv, message, capsys)

@@ -90,8 +90,8 @@ class Command(BaseCommand):
         and related papers fall back to keywords until it finishes (the web processes
         reread the vector index when it changes); it is resumable, so a stopped run is
         finished by ``paperfeed embed``. A child process, not a thread: torch started
-        here would also hang granian's or gunicorn's forked workers (its thread pools do not survive
-        a fork).
+        here would also hang granian's or gunicorn's forked workers (its thread pools do
+        not survive a fork).
         """
         self.stdout.write("Computing embeddings for the demo corpus in the background "
                           "(once; semantic search works when it ends).")
@@ -104,8 +104,8 @@ class Command(BaseCommand):
 
         A child process, not a thread of this one: granian and gunicorn fork their workers
         from here, and a fork taken while a thread holds a lock (the index writer's,
-        logging's) can leave a worker hung. The follower's position is on disk and applying is
-        idempotent, so stopping it anywhere loses nothing (search/follower.py).
+        logging's) can leave a worker hung. The follower's position is on disk and applying
+        is idempotent, so stopping it anywhere loses nothing (search/follower.py).
         """
         return subprocess.Popen([sys.executable, "-m", "paperfeed.cli", "index", "follow",
                                  "--loop"])
@@ -128,7 +128,8 @@ class Command(BaseCommand):
             from paperfeed.wsgi import application
 
             # SIGTERM (a service manager, a test) ends the server like Ctrl+C does, so the
-            # background children are stopped too (granian and gunicorn handle it themselves).
+            # background children are stopped too (granian and gunicorn handle it
+            # themselves).
             signal.signal(signal.SIGTERM, _exit_on_sigterm)
             servers.run_waitress(application, servers.waitress_options(
                 host, port, threads, settings.PROXY_COUNT))
