@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import AbstractBaseUser
-from django.db import transaction
+from django.contrib.auth.models import AbstractBaseUser, Group, Permission
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection, transaction
 
 from paperfeed.community import comments
 from paperfeed.community.models import Comment, ModerationAction
@@ -14,6 +16,7 @@ from paperfeed.papers.models import Paper
 Kind = ModerationAction.Kind
 MODERATE = "community.moderate"
 CURATOR_GROUP = "curator"
+BACKEND = "paperfeed.community.signin.LimitedModelBackend"
 
 
 class NotAllowed(Exception):
@@ -21,7 +24,39 @@ class NotAllowed(Exception):
 
 
 def is_curator(user: AbstractBaseUser) -> bool:
-    return user.is_authenticated and user.has_perm(MODERATE)
+    """Whether ``user`` may moderate: ``user.has_perm(MODERATE)`` (two queries through
+    the ORM), in one plain query when the user table is the only place permissions come
+    from; asked once per request's user."""
+    if not user.is_authenticated:
+        return False
+    known = getattr(user, "_pf_curator", None)
+    if known is None:
+        if list(settings.AUTHENTICATION_BACKENDS) != [BACKEND]:
+            known = user.has_perm(MODERATE)
+        else:  # ModelBackend's rule
+            known = user.is_active and (user.is_superuser or _holds_moderate(user.pk))
+        user._pf_curator = known
+    return known
+
+
+def _holds_moderate(user_id: int) -> bool:
+    """Whether the user holds MODERATE directly or through one of their groups."""
+    users = get_user_model()
+    direct, groups = users.user_permissions.through, users.groups.through
+    group_perms = Group.permissions.through
+    app_label, codename = MODERATE.split(".")
+    with connection.cursor() as cursor:
+        cursor.execute(f"""
+            SELECT 1 FROM {Permission._meta.db_table} p
+              JOIN {ContentType._meta.db_table} ct ON ct.id = p.content_type_id
+             WHERE p.codename = %s AND ct.app_label = %s
+               AND (p.id IN (SELECT permission_id FROM {direct._meta.db_table}
+                              WHERE user_id = %s)
+                    OR p.id IN (SELECT gp.permission_id FROM {group_perms._meta.db_table} gp
+                                  JOIN {groups._meta.db_table} ug ON ug.group_id = gp.group_id
+                                 WHERE ug.user_id = %s))
+             LIMIT 1""", [codename, app_label, user_id, user_id])
+        return cursor.fetchone() is not None
 
 
 def _log(actor, kind: str, reason: str, target: str, **subjects) -> ModerationAction:

@@ -2,9 +2,10 @@
 and on a paper page its vote, curator and discussion parts.
 
 The cached page was rendered for an anonymous reader; this adds what differs for the
-member — one query for their votes on a listing, a few more on a paper page (the paper,
-its submitter, the curator check, the comments) — so a signed-in reader costs a
-fraction of a render (no related papers, thumbnails, versions or sources).
+member — one query for their votes, on a listing and on a paper page alike, and a render
+of the paper's parts only for a curator or when the paper has a discussion (the paper,
+its submitter, the comments) — so a signed-in reader costs a fraction of a render (no
+related papers, thumbnails, versions or sources).
 """
 
 from __future__ import annotations
@@ -15,9 +16,13 @@ from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
+from paperfeed.community import moderation
 from paperfeed.community.votes import voted_ids
 from paperfeed.papers.memberpages import member_fragment, splice
 from paperfeed.papers.models import Paper
+
+# How a shown comment thread starts (partials/paper_comments_community.html).
+_THREAD = '<ol class="thread">'
 
 
 def _mark_voted(html: str, paper_id: int) -> str:
@@ -43,18 +48,34 @@ def _as_voted(form: str) -> str:
                      '<span class="vote-label">Upvoted</span>'))
 
 
+def _region(html: str, name: str) -> str:
+    return html.partition(f"<!--pf:{name}-->")[2].partition(f"<!--/pf:{name}-->")[0]
+
+
 def _paper_page(request: HttpRequest, html: str, prefix: str) -> str:
-    """The paper page's member parts, rendered again for the member."""
-    region = html.partition("<!--pf:paper-actions-->")[2].partition("<!--/pf:paper-actions-->")[0]
-    found = re.search(rf'action="{prefix}"', region)
+    """The paper page's member parts.
+
+    For a member who is no curator, the vote part is the anonymous one (its mark is
+    set with the listings'), and so is who submitted the paper; with no comments shown
+    yet, the discussion is the comment form alone. Only a curator, or a discussion
+    (replies, the member's own edit links), needs the paper and a render."""
+    found = re.search(rf'action="{prefix}"', _region(html, "paper-actions"))
     if found is None:
         return html
-    paper = Paper.objects.visible().filter(pk=int(found.group(1))).first()
+    paper_id = int(found.group(1))
+    curator = moderation.is_curator(request.user)
+    if not curator and _THREAD not in _region(html, "paper-comments"):
+        # No query: the template asks the paper for its id and its count of shown
+        # comments, 0 on the cached page (a comment retires it).
+        paper = Paper(pk=paper_id, comments_local=0)
+        return splice(html, "paper-comments", render_to_string(
+            "partials/paper_comments_community.html", {"paper": paper}, request=request))
+    paper = Paper.objects.visible().filter(pk=paper_id).first()
     if paper is None:  # hidden since it was cached: the next render says so
         return html
     context = {"paper": paper}
-    for name, template in (("paper-actions", "partials/paper_actions_community.html"),
-                           ("paper-comments", "partials/paper_comments_community.html")):
+    parts = (("paper-actions", "partials/paper_actions_community.html"),) if curator else ()
+    for name, template in (*parts, ("paper-comments", "partials/paper_comments_community.html")):
         html = splice(html, name, render_to_string(template, context, request=request))
     return html
 

@@ -138,3 +138,42 @@ class AdminTests(CommunityTestCase):
         comment.refresh_from_db()
         assert comment.hidden
         assert ModerationAction.objects.get().actor == admin
+
+
+class CuratorCheckTests(CommunityTestCase):
+    """``is_curator``'s one query agrees with Django's ``has_perm`` (two)."""
+
+    def test_it_agrees_with_has_perm_for_every_kind_of_member(self):
+        from django.contrib.auth.models import Permission
+
+        from paperfeed.community import moderation
+
+        direct = factories.member("direct")
+        app_label, codename = moderation.MODERATE.split(".")
+        direct.user_permissions.add(Permission.objects.get(
+            content_type__app_label=app_label, codename=codename))
+        boss = factories.member("boss", is_superuser=True)
+        users = get_user_model().objects
+        for user, expected, queries in ((self.member, False, 1), (self.curator, True, 1),
+                                        (direct, True, 1), (boss, True, 0)):
+            ours, django_s = users.get(pk=user.pk), users.get(pk=user.pk)
+            with self.assertNumQueries(queries):
+                assert moderation.is_curator(ours) is expected, user
+            with self.assertNumQueries(0):  # once per request's user
+                assert moderation.is_curator(ours) is expected, user
+            assert django_s.has_perm(moderation.MODERATE) is expected, user
+            ours, django_s = users.get(pk=user.pk), users.get(pk=user.pk)
+            ours.is_active = django_s.is_active = False  # deactivated: nothing, like Django
+            assert moderation.is_curator(ours) is django_s.has_perm(moderation.MODERATE) is False
+
+    def test_another_permission_backend_is_asked(self):
+        from django.conf import settings
+
+        from paperfeed.community import moderation
+
+        assert list(settings.AUTHENTICATION_BACKENDS) == [moderation.BACKEND]
+        others = [moderation.BACKEND, "django.contrib.auth.backends.ModelBackend"]
+        curator = get_user_model().objects.get(pk=self.curator.pk)
+        with self.settings(AUTHENTICATION_BACKENDS=others), self.assertNumQueries(2):
+            # Django's has_perm: user and group permissions, whatever else may grant them
+            assert moderation.is_curator(curator)

@@ -596,11 +596,48 @@ class MemberPagesTests(CommunityTestCase):
         url = self.paper.get_absolute_url()
         self.client.force_login(self.member)
         self.client.get(url)
-        # The session, the member, their votes, the paper, its submitter, the curator
-        # check (permissions, groups), the comments.
-        with self.assertNumQueries(8):
+        # The session, the member, their votes, the curator check; for the discussion,
+        # the paper and the comments.
+        with self.assertNumQueries(6):
             response = self.client.get(url)
         assert "Add a comment" in response.content.decode()
+        # With no discussion, nothing but the member, their votes and the curator check.
+        quiet = factories.paper("A paper nobody discussed")
+        self.client.get(quiet.get_absolute_url())
+        with self.assertNumQueries(4):
+            response = self.client.get(quiet.get_absolute_url())
+        assert "Add a comment" in response.content.decode()
+
+    def test_a_paper_with_no_discussion_for_each_member(self):
+        """The paper-actions and discussion parts kept from the anonymous page (no
+        curator, nothing shown in the discussion) are what a render shows the member:
+        a voted and an unvoted paper, one a member submitted, one whose only comment a
+        curator hid (the curator's copy shows it)."""
+        from django.utils import timezone
+
+        from paperfeed.community.models import Submission
+        from paperfeed.papers.models import Source, SourceRecord
+
+        submitted = factories.paper("A paper a member submitted")
+        # What submissions.submit() leaves: the submission and its source record.
+        Submission.objects.create(paper=submitted, user=self.owner, feed_date=submitted.feed_date)
+        SourceRecord.objects.create(paper=submitted, source=Source.SUBMISSION, original_id="1",
+                                    fetched_at=timezone.now(), content_hash="0")
+        hidden_only = factories.paper("A paper whose one comment was hidden")
+        with self.captureOnCommitCallbacks(execute=True):
+            spam = comments.post_comment(self.owner, hidden_only, "Spam")
+            moderation.moderate_comment(self.curator, spam, True, "spam")
+        for paper in (self.other, submitted, hidden_only):
+            for persona in (self.member, self.owner, self.curator):
+                self.assert_cached_page_is_the_full_render(paper.get_absolute_url(), persona)
+        self.client.force_login(self.member)
+        html = self.client.get(self.other.get_absolute_url()).content.decode()
+        assert 'aria-pressed="true"' in html and "Curate" not in html and "Add a comment" in html
+        html = self.client.get(submitted.get_absolute_url()).content.decode()
+        assert "Submitted by" in html and 'aria-pressed="false"' in html
+        self.client.force_login(self.curator)
+        html = self.client.get(hidden_only.get_absolute_url()).content.decode()
+        assert "Curate" in html and "[hidden by a curator: spam]" in html
 
 
 class GzipTests(CommunityTestCase):

@@ -153,12 +153,12 @@ class PaperPageQueryTests(CommunityTestCase):
         self.as_member()
         # Rendered for the cache as an anonymous reader would see it: 4 for the paper, +1
         # the thumbnail, +1 the thread. Then the member's parts (community/pagestate.py):
-        # +2 session and user, +1 the member's votes, +1 the paper, +1 its submitter, +2 the
-        # curator check (user and group permissions), +1 the thread with its authors.
-        with self.assertNumQueries(14):
+        # +2 session and user, +1 the member's votes, +1 the curator check (one query for
+        # user and group permissions), +1 the paper, +1 the thread with its authors.
+        with self.assertNumQueries(12):
             self.client.get(self.paper.get_absolute_url())
         # From the cache: only the member's parts.
-        with self.assertNumQueries(8):
+        with self.assertNumQueries(6):
             self.client.get(self.paper.get_absolute_url())
 
     def test_a_profile_costs_the_same_whatever_the_number_of_papers(self):
@@ -170,7 +170,7 @@ class PaperPageQueryTests(CommunityTestCase):
             for _ in range(papers):
                 set_vote(self.owner, factories.paper(), True)
             # session, user, the profile's owner, upvoted (+ categories), submitted (nothing
-            # to prefetch), the curator check (2), the member's votes on the rows, their
+            # to prefetch), the curator check (1), the member's votes on the rows, their
             # thumbnails.
-            with self.assertNumQueries(10):
+            with self.assertNumQueries(9):
                 self.client.get(reverse("community:profile", args=["owner"]))
