@@ -61,7 +61,6 @@ setting_changed.connect(_reset_fragments, dispatch_uid="pagecache-fragments")
 
 def personalise(request: HttpRequest, html: str) -> str:
     """The cached anonymous ``html`` with the signed-in member's own parts."""
-    html = splice(html, "member-nav", member_fragment(request, "partials/nav_member.html"))
-    for add_state in PERSONALISERS:
+    for add_state in PERSONALISERS:  # first given the cached page itself (it may memoise)
         html = add_state(request, html)
-    return html
+    return splice(html, "member-nav", member_fragment(request, "partials/nav_member.html"))

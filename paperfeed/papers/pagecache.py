@@ -53,7 +53,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import lru_cache, wraps
+from functools import cached_property, lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -101,9 +101,14 @@ class Entry:
     gzip_parts: tuple[bytes, ...] = ()  # body deflated, cut at CSRF_MARK (gzip_copy)
     gzip_crc: tuple[int, ...] = ()  # the CRC-32 with NUL placeholders, then its columns (gzipsplice)
 
-    @property
+    @cached_property
     def content(self) -> str:
+        """The body as text, decoded once per process (a member's copy starts from it;
+        the same object each time, so what is learned of it can be kept by it)."""
         return self.body.decode()
+
+    def __getstate__(self) -> dict:
+        return {name: value for name, value in self.__dict__.items() if name != "content"}
 
 
 class _Local:

@@ -334,3 +334,39 @@ def test_passwords_are_stored_with_djangos_strong_hashers(tmp_path):
     assert hashers[0] in ("django.contrib.auth.hashers.PBKDF2PasswordHasher",
                           "django.contrib.auth.hashers.Argon2PasswordHasher",
                           "django.contrib.auth.hashers.ScryptPasswordHasher")
+
+
+class SignedInSessionTests(CommunityTestCase):
+    """What a session names as its member is read by signin.LimitedModelBackend.get_user
+    (plain SQL); a session naming no member that can sign in is an anonymous visitor."""
+
+    def test_a_session_naming_a_bad_or_gone_member_is_anonymous(self):
+        from django.contrib.auth import SESSION_KEY
+
+        self.as_member()
+        assert self.client.get(reverse("community:password_change")).status_code == 200
+        # (Sessions are kept on the server: a value that is no number at all never
+        # reaches the backend, Django's own _get_user_session_key raises first.)
+        for bad in ("-1", "0", "99999999", "9" * 40, f" {self.owner.pk + 1000}"):
+            session = self.client.session
+            session[SESSION_KEY] = bad
+            session.save()
+            response = self.client.get(reverse("community:password_change"))
+            assert response.status_code == 302 and "login" in response["Location"], bad
+            self.as_member()
+        type(self.member).objects.filter(pk=self.member.pk).update(is_active=False)
+        response = self.client.get(reverse("community:password_change"))
+        assert response.status_code == 302 and "login" in response["Location"]
+        assert get_user_model().objects.count() == 3
+
+    def test_the_member_read_is_the_orms(self):
+        from django.contrib.auth.backends import ModelBackend
+
+        from paperfeed.community.signin import LimitedModelBackend
+
+        ours = LimitedModelBackend().get_user(self.curator.pk)
+        django_s = ModelBackend().get_user(self.curator.pk)
+        fields = [f.attname for f in get_user_model()._meta.concrete_fields]
+        assert [getattr(ours, f) for f in fields] == [getattr(django_s, f) for f in fields]
+        assert ours.get_session_auth_hash() == django_s.get_session_auth_hash()
+        assert ours.last_login is None or ours.last_login.tzinfo is not None
