@@ -100,9 +100,12 @@ TEMPLATES = [
 
 def _parse_database_url(name: str, url: str) -> dict:
     try:
-        return dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        parsed = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     except ValueError as exc:
         raise ImproperlyConfigured(f"{name} is not a database URL: {exc}") from exc
+    if parsed["ENGINE"] == "django.db.backends.postgresql":
+        parsed["ENGINE"] = "paperfeed.postgresql"  # its health check costs no round trip
+    return parsed
 
 
 def _replicas(primary: dict | None) -> dict[str, dict]:
@@ -192,6 +195,7 @@ if value("PAPERFEED_CACHE_URL"):
     SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
 PAGE_CACHE_SECONDS = value("PAPERFEED_PAGE_CACHE_SECONDS")
 PAGE_CACHE_MIN_SECONDS = value("PAPERFEED_PAGE_CACHE_MIN_SECONDS")
+PAGE_CACHE_LOCAL_MB = value("PAPERFEED_PAGE_CACHE_LOCAL_MB")
 PAPER_PAGE_CACHE_SECONDS = value("PAPERFEED_PAPER_PAGE_CACHE_SECONDS")
 
 AUTH_PASSWORD_VALIDATORS = [
