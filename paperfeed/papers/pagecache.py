@@ -12,9 +12,10 @@ after ``PAPERFEED_PAGE_CACHE_SECONDS`` (listings) or ``PAPERFEED_PAPER_PAGE_CACH
 on; on a paper's page, its related papers, thumbnail and citations).
 
 Each web process also keeps the pages it served last in its own memory (:class:`_Local`,
-at most ``LOCAL_ENTRIES``) and asks the shared cache for a page's generations at most once per
-``PAPERFEED_PAGE_CACHE_MIN_SECONDS``, so a hit is a dictionary lookup, not a Redis round
-trip with an 80 KB page. The staleness bound stays ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``
+at most ``PAPERFEED_PAGE_CACHE_LOCAL_MB``) and asks the shared cache for the generations at
+most once per ``PAPERFEED_PAGE_CACHE_MIN_SECONDS`` (papers' own through the changes
+:mod:`~paperfeed.papers.pagegen` writes down), so a hit is a dictionary lookup, not a
+Redis round trip with an 80 KB page. The staleness bound stays ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``
 (default 1 s) plus one render with a shared cache: a change bumps the generation at
 commit; within that time every process has read the new number, and by then every page
 of the old generation (timed from the start of its render, which read the old number) is
@@ -65,15 +66,12 @@ from django.utils.http import http_date, parse_etags, parse_http_date_safe
 from paperfeed.lib import dbreads, gzipsplice
 from paperfeed.lib.csrftoken import get_token
 from paperfeed.papers import memberpages, pagegen, renderclaims
-from paperfeed.papers.pagegen import GENERATION_KEY, LISTINGS, ttl
+from paperfeed.papers.pagegen import GENERATION_KEY, LISTINGS, PAPER_CHANGES, ttl
 from paperfeed.papers.renderclaims import RENDER_CLAIM_SECONDS
 
 _CSRF_INPUT = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]+(")')
 CSRF_MARK = memberpages.CSRF_MARK
 _CSRF_MARK_BYTES = CSRF_MARK.encode()
-# Pages each process keeps in memory (~80 KB each, ~1/5 of it again compressed): the hot
-# pages, the most read papers.
-LOCAL_ENTRIES = 256
 # zlib's default: within a few per cent of level 9's size at a third of its time, and
 # paid once per page per generation, not per request.
 GZIP_LEVEL = 6
@@ -113,7 +111,7 @@ class Entry:
 
 class _Local:
     """This process's most recently served entries (each with its body split at the
-    CSRF placeholders, ready to join)."""
+    CSRF placeholders, ready to join), at most PAPERFEED_PAGE_CACHE_LOCAL_MB of them."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -121,6 +119,7 @@ class _Local:
 
     def clear(self) -> None:
         self.entries: OrderedDict[str, tuple[Entry, list[bytes]]] = OrderedDict()
+        self.size = 0
         pagegen.known.clear()
 
     def get(self, key: str) -> tuple[Entry, list[bytes]] | None:
@@ -132,13 +131,23 @@ class _Local:
 
     def put(self, key: str, entry: Entry) -> tuple[Entry, list[bytes]]:
         found = (entry, entry.body.split(_CSRF_MARK_BYTES))
+        budget = settings.PAGE_CACHE_LOCAL_MB * 1_000_000
         with self.lock:
-            self.entries[key] = found
-            self.entries.move_to_end(key)
-            while len(self.entries) > LOCAL_ENTRIES:
-                self.entries.popitem(last=False)
+            replaced = self.entries.pop(key, None)
+            if replaced is not None:
+                self.size -= _footprint(replaced[0])
+            if _footprint(entry) <= budget:
+                self.entries[key] = found
+                self.size += _footprint(entry)
+            while self.size > budget:
+                self.size -= _footprint(self.entries.popitem(last=False)[1][0])
         return found
 
+
+def _footprint(entry: Entry) -> int:
+    """About what an entry holds in memory: its body, the body split at the tokens, its
+    compressed pieces and, once a member asked, its text."""
+    return 3 * len(entry.body) + sum(map(len, entry.gzip_parts)) + 400
 
 
 local = _Local()
@@ -220,8 +229,9 @@ def lookup(key: str, scope: str = LISTINGS) -> Found:
     # The page itself only when this process has no copy (or an expired one): the
     # generations are a few bytes, a page tens of kilobytes.
     local_copy = found is not None and now - found[0].last_modified < ttl(scope)
-    shared = cache.get_many([GENERATION_KEY, scope] if local_copy else
-                            [GENERATION_KEY, scope, shared_key])
+    shared = cache.get_many([GENERATION_KEY, PAPER_CHANGES, scope] if local_copy else
+                            [GENERATION_KEY, PAPER_CHANGES, scope, shared_key])
+    pagegen.known.follow(shared.get(PAPER_CHANGES), now)
     scoped = shared.get(scope)
     if scoped is None:
         scoped = pagegen.ensure(scope)
@@ -321,7 +331,7 @@ accepts_gzip = gzipsplice.accepts_gzip
 
 
 # A page's Last-Modified, formatted once per page rather than per answer.
-_http_date = lru_cache(maxsize=4 * LOCAL_ENTRIES)(http_date)
+_http_date = lru_cache(maxsize=8192)(http_date)
 
 
 def _not_modified(request: HttpRequest, etags: tuple[str, ...], last_modified: float) -> str | None:

@@ -14,6 +14,15 @@ rendered in are current: the site-wide one and its *scope*'s —
 Each bump happens after its transaction commits. A generation is any value not used
 before (compared for equality only). Each web process remembers what it read
 (:data:`known`) and asks the shared cache again after ``PAPERFEED_PAGE_CACHE_MIN_SECONDS``.
+
+Papers' generations are not asked again one by one: a site's readers spread over
+thousands of papers, each read less than once a second per process, and a round trip
+per page read cost four times the page's own answer. Each bump of papers' generations
+is also written down as a numbered *change* (:func:`_publish`), and a process reads the
+count of changes with the site-wide generation; when it moved, it reads the changes
+since it last looked and learns their generations, so what it knows of every other
+paper stays current. It trusts a paper's generation read that way up to
+``KNOWN_PAPER_SECONDS``, then reads it again.
 """
 
 from __future__ import annotations
@@ -45,10 +54,23 @@ _PAPER_SCOPE = "pf:pages:paper:"
 PAPER_SCOPES_MAX = 10_000
 # Paper scopes each process remembers reading (bounded: forgotten when full).
 KNOWN_SCOPES = 8192
+# The count of papers' generation changes, and each change by number (_publish).
+PAPER_CHANGES = "pf:pages:paper-changes"
+_CHANGE = PAPER_CHANGES + ":"
+# Changes kept for the processes that have not read them yet; one that looks less often
+# (idle), or finds more changes than it reads at once, forgets what it knew of papers.
+CHANGE_SECONDS = 120
+CHANGES_READ_MAX = 200
+# A change naming more papers than this is written as "every paper".
+CHANGE_PAPERS_MAX = 1000
+# How long a paper's generation, kept current by the changes, is trusted before it is
+# read again (a bound on any change missed, e.g. one whose record was evicted).
+KNOWN_PAPER_SECONDS = 60
 
 
 class Known:
-    """The generations this process read last, each with when it read it."""
+    """The generations this process read last, each with when it read it, and the count
+    of papers' changes it has followed (:func:`follow`)."""
 
     def __init__(self) -> None:
         self.clear()
@@ -57,22 +79,53 @@ class Known:
         # generation key -> (its value, when it was read): one tuple, so threads see a
         # consistent pair.
         self.values: dict[str, tuple[int, float]] = {}
+        self.changes: tuple[int, float] | None = None  # (count followed, when read)
 
     def learn(self, values: dict[str, int], now: float) -> None:
         if len(self.values) > KNOWN_SCOPES:
-            self.values = {k: v for k, v in self.values.items() if not k.startswith(_PAPER_SCOPE)}
+            self.forget_papers()
         for key, value in values.items():
             self.values[key] = (value, now)
 
+    def forget_papers(self) -> None:
+        self.values = {k: v for k, v in self.values.items() if not k.startswith(_PAPER_SCOPE)}
+
     def current(self, scope: str, now: float) -> tuple[int, int] | None:
         """The generations a page of ``scope`` depends on, if both were read less than
-        PAGE_CACHE_MIN_SECONDS ago."""
+        PAGE_CACHE_MIN_SECONDS ago, or, a paper's, kept current by the changes read
+        then (and read itself less than KNOWN_PAPER_SECONDS ago)."""
         site, scoped = self.values.get(GENERATION_KEY), self.values.get(scope)
         if site is None or scoped is None:
             return None
-        if now - min(site[1], scoped[1]) >= settings.PAGE_CACHE_MIN_SECONDS:
+        fresh = settings.PAGE_CACHE_MIN_SECONDS
+        if now - site[1] >= fresh:
             return None
+        if now - scoped[1] >= fresh:
+            followed = self.changes
+            if (not scope.startswith(_PAPER_SCOPE) or followed is None
+                    or now - followed[1] >= fresh or now - scoped[1] >= KNOWN_PAPER_SECONDS):
+                return None
         return site[0], scoped[0]
+
+    def follow(self, count: int | None, now: float) -> None:
+        """Catch up with papers' changes up to ``count`` (read with the site-wide
+        generation): learn the generations they set, or forget every paper's if they
+        cannot all be read."""
+        count = count or 0
+        followed = self.changes
+        if followed is not None and count != followed[0]:
+            start = followed[0] + 1
+            if not 0 < count - followed[0] <= CHANGES_READ_MAX:  # too many, or restarted
+                self.forget_papers()
+            else:
+                keys = [f"{_CHANGE}{n}" for n in range(start, count + 1)]
+                found = cache.get_many(keys)
+                if len(found) != len(keys) or any(found[k] is None for k in keys):
+                    self.forget_papers()  # expired, evicted or not written yet
+                else:
+                    for key in keys:
+                        self.learn(found[key], now)
+        self.changes = (count, now)
 
 
 known = Known()
@@ -156,8 +209,25 @@ def _retire(scopes: list[str]) -> None:
     kept = {k: values.pop(k) for k in (LISTINGS, SEARCHES) if k in values}
     cache.set_many(values, timeout=_scope_timeout())
     cache.set_many(kept, timeout=None)
+    if values:
+        _publish(values)
     values.update(kept)
     known.learn(values, time.time())
+
+
+def _publish(papers: dict[str, int]) -> None:
+    """Write down that papers' generations changed (after they were set), numbered, for
+    the other processes to follow (:meth:`Known.follow`)."""
+    try:
+        count = cache.incr(PAPER_CHANGES)
+    except ValueError:  # the first change, or the count was evicted: start from a
+        # random number, so a process that followed the old count sees a different one
+        cache.add(PAPER_CHANGES, _new_value() >> 16, timeout=None)
+        count = cache.incr(PAPER_CHANGES)
+    # Too many for each process to read: written as None, which the followers read as
+    # a gap (they forget every paper's generation and ask again).
+    cache.set(f"{_CHANGE}{count}", papers if len(papers) <= CHANGE_PAPERS_MAX else None,
+              timeout=CHANGE_SECONDS)
 
 
 def pages_changed(papers: list[str] | None = None) -> None:
@@ -193,6 +263,8 @@ def ensure(scope: str) -> int:
     """``scope``'s generation, given one of its own first if it has none (never bumped,
     expired or evicted), so no page is ever filed under "none", which an evicted
     generation would read as again."""
-    cache.add(scope, _new_value(),
-              timeout=_scope_timeout() if scope.startswith(_PAPER_SCOPE) else None)
+    paper = scope.startswith(_PAPER_SCOPE)
+    value = _new_value()
+    if cache.add(scope, value, timeout=_scope_timeout() if paper else None) and paper:
+        _publish({scope: value})  # a process may still know the one that expired
     return cache.get(scope, 0)

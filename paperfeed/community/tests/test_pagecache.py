@@ -5,6 +5,7 @@ Run twice: with the local-memory cache, and with the Redis server on 127.0.0.1:6
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import gzip
 import re
@@ -40,6 +41,15 @@ def _redis_up() -> bool:
         return True
     except OSError:
         return False
+
+
+@contextlib.contextmanager
+def _as_another_process():
+    """What this process knows of the generations stays as it was: the change made
+    inside is another web process's."""
+    values, changes = dict(pagegen.known.values), pagegen.known.changes
+    yield
+    pagegen.known.values, pagegen.known.changes = values, changes
 
 
 class PageCacheTests(CommunityTestCase):
@@ -472,6 +482,67 @@ class FastPathTests(CommunityTestCase):
             fresh, fast = self.fast()
             assert not fast and '<span class="count">15</span>' in fresh.content.decode()
 
+    def asked_for(self, url: str) -> tuple[HttpResponse, bool, list[str]]:
+        """The fast path's answer for ``url``, and the keys it asked the shared cache for."""
+        asked: list[str] = []
+        real = cache.get_many
+
+        def get_many(keys, *args, **kwargs):
+            asked.extend(keys)
+            return real(keys, *args, **kwargs)
+
+        with mock.patch.object(cache, "get_many", get_many):
+            response, fast = self.fast(url)
+        return response, fast, asked
+
+    def test_another_processs_change_to_a_paper_shows_the_others_are_not_asked_again(self):
+        """Papers' generations are followed through the changes other processes write
+        down (pagegen.Known.follow): one changed paper's page shows the change within
+        the bound, and an untouched paper's page is still answered from this process's
+        memory, without asking for its generation again."""
+        other = factories.paper("A paper nobody touches")
+        mine, theirs = self.paper.get_absolute_url(), other.get_absolute_url()
+        with override_settings(PAGE_CACHE_MIN_SECONDS=1), \
+                time_machine.travel(dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), tick=False) as clock:
+            self.get(mine), self.get(theirs)
+            clock.shift(2)
+            assert self.fast(mine)[1] and self.fast(theirs)[1]
+            Paper.objects.filter(pk=self.paper.pk).update(title="Renamed by another process")
+            with _as_another_process():
+                pagegen._retire([pagegen.LISTINGS, pagegen.paper_scope(self.paper.public_id)])
+            clock.shift(0.5)
+            stale, fast = self.fast(mine)
+            assert fast and "Renamed by another process" not in stale.content.decode()
+            clock.shift(0.6)  # past PAGE_CACHE_MIN_SECONDS: the changes are read
+            fresh, fast, asked = self.asked_for(mine)
+            assert not fast and "Renamed by another process" in fresh.content.decode()
+            assert pagegen.PAPER_CHANGES in asked
+            clock.shift(0.5)  # the other paper's generation was read 2.1 s ago
+            page, fast, asked = self.asked_for(theirs)
+            assert fast and asked == [] and "A paper nobody touches" in page.content.decode()
+
+    def test_a_change_that_cannot_be_read_makes_the_process_ask_for_each_paper(self):
+        other = factories.paper("A paper nobody touches")
+        theirs, their_scope = other.get_absolute_url(), pagegen.paper_scope(other.public_id)
+        with override_settings(PAGE_CACHE_MIN_SECONDS=1), \
+                time_machine.travel(dt.datetime(2026, 11, 21, 9, tzinfo=dt.UTC), tick=False) as clock:
+            self.get(theirs)
+            clock.shift(2)
+            assert self.fast(theirs)[1]
+            with _as_another_process():
+                pagegen._retire([pagegen.paper_scope(self.paper.public_id)])
+            cache.delete(f"{pagegen._CHANGE}{cache.get(pagegen.PAPER_CHANGES)}")  # evicted
+            clock.shift(1.1)
+            page, fast, asked = self.asked_for(theirs)
+            assert fast and their_scope in asked  # forgotten, asked again: still current
+            # Kept current by the changes for at most KNOWN_PAPER_SECONDS, then asked.
+            with mock.patch.object(pagegen, "KNOWN_PAPER_SECONDS", 5):
+                for step in range(1, 6):  # 1.1 s apart: asked at 5.5 s, not before
+                    clock.shift(1.1)
+                    self.get(DAY)  # reads the site's generation and the changes
+                    page, fast, asked = self.asked_for(theirs)
+                    assert fast and (their_scope in asked) == (step == 5), step
+
     def test_a_session_cookie_never_gets_the_fast_page_or_another_members_page(self):
         self.get()
         self.as_member()
@@ -832,3 +903,47 @@ class RedisFastPathTests(FastPathTests):
     "KEY_PREFIX": f"paperfeed-test-{uuid.uuid4().hex}", "TIMEOUT": 300}})
 class RedisGzipTests(GzipTests):
     pass
+
+
+def test_following_the_changes_learns_them_or_forgets_every_paper():
+    """pagegen.Known.follow: changes read in order; too many, a count that went back
+    (evicted, started again) or a change written as "every paper" forget them all."""
+    known = pagegen.Known()
+    paper, other = pagegen.paper_scope("2611.00001"), pagegen.paper_scope("2611.00002")
+    cache.set(pagegen.PAPER_CHANGES, 100)
+    known.follow(100, 0.0)
+    known.learn({paper: 1, other: 1, pagegen.LISTINGS: 7}, 0.0)
+    cache.set_many({f"{pagegen._CHANGE}101": {paper: 2}, f"{pagegen._CHANGE}102": {paper: 3}})
+    known.follow(102, 5.0)
+    assert known.values[paper] == (3, 5.0) and known.values[other] == (1, 0.0)
+    for count, record in ((102 + pagegen.CHANGES_READ_MAX + 1, None), (50, None),
+                          (103, {f"{pagegen._CHANGE}103": None})):
+        known.learn({paper: 4, other: 4}, 6.0)
+        if record:
+            cache.set_many(record)
+        known.follow(count, 7.0)
+        assert paper not in known.values and other not in known.values, count
+        assert known.values[pagegen.LISTINGS] == (7, 0.0) and known.changes == (count, 7.0)
+        known.follow(102, 8.0)  # back to a count the next case starts from
+
+
+def test_the_local_copy_keeps_at_most_its_megabytes(settings):
+    local = pagecache._Local()
+
+    def entry(size: int) -> pagecache.Entry:
+        return pagecache.Entry(b"x" * size, "text/html", '"e"', 0.0)
+
+    settings.PAGE_CACHE_LOCAL_MB = 1
+    for n in range(10):
+        local.put(f"k{n}", entry(100_000))  # ~300 KB held each
+    assert list(local.entries) == ["k7", "k8", "k9"] and local.size <= 1_000_000
+    local.get("k7")  # the most recently used stays
+    local.put("k10", entry(100_000))
+    assert list(local.entries) == ["k9", "k7", "k10"]
+    local.put("k9", entry(50_000))  # replaced, counted once
+    assert local.size == sum(pagecache._footprint(e) for e, _ in local.entries.values())
+    served = local.put("huge", entry(2_000_000))  # answered, not kept
+    assert served[0].body and "huge" not in local.entries
+    settings.PAGE_CACHE_LOCAL_MB = 0
+    local.put("k11", entry(10))
+    assert not local.entries and local.size == 0
