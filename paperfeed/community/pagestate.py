@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import re
 
+from django.core.signals import setting_changed
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 
 from paperfeed.community import moderation
 from paperfeed.community.votes import voted_ids
-from paperfeed.papers.memberpages import member_fragment, splice
+from paperfeed.papers.memberpages import CSRF_MARK, member_fragment, splice
 from paperfeed.papers.models import Paper
 
 # How a shown comment thread starts (partials/paper_comments_community.html).
@@ -47,6 +48,35 @@ def _region(html: str, name: str) -> str:
     return html.partition(f"<!--pf:{name}-->")[2].partition(f"<!--/pf:{name}-->")[0]
 
 
+# A discussion with nothing shown yet, as a member who is no curator sees it (the comment
+# form, its token left as CSRF_MARK): the same for every such member, so rendered once per
+# paper and process. Bounded: cleared when full.
+_EMPTY_DISCUSSIONS: dict[int, str] = {}
+EMPTY_DISCUSSIONS = 4096
+
+
+def _empty_discussion(paper_id: int, user) -> str:
+    found = _EMPTY_DISCUSSIONS.get(paper_id)
+    if found is None:
+        # No query: the template asks the paper for its id and its count of shown
+        # comments, 0 on the cached page (a comment retires it). No request, so no
+        # context processors and no curator's view of hidden comments.
+        paper = Paper(pk=paper_id, comments_local=0)
+        found = render_to_string("partials/paper_comments_community.html",
+                                 {"paper": paper, "user": user, "csrf_token": CSRF_MARK})
+        if len(_EMPTY_DISCUSSIONS) >= EMPTY_DISCUSSIONS:
+            _EMPTY_DISCUSSIONS.clear()
+        _EMPTY_DISCUSSIONS[paper_id] = found
+    return found
+
+
+def _reset_discussions(setting: str, **kwargs) -> None:
+    _EMPTY_DISCUSSIONS.clear()  # URLs and templates may have changed
+
+
+setting_changed.connect(_reset_discussions, dispatch_uid="pagestate-discussions")
+
+
 def _paper_page(request: HttpRequest, html: str, prefix: str) -> str:
     """The paper page's member parts.
 
@@ -60,11 +90,7 @@ def _paper_page(request: HttpRequest, html: str, prefix: str) -> str:
     paper_id = int(found.group(1))
     curator = moderation.is_curator(request.user)
     if not curator and _THREAD not in _region(html, "paper-comments"):
-        # No query: the template asks the paper for its id and its count of shown
-        # comments, 0 on the cached page (a comment retires it).
-        paper = Paper(pk=paper_id, comments_local=0)
-        return splice(html, "paper-comments", render_to_string(
-            "partials/paper_comments_community.html", {"paper": paper}, request=request))
+        return splice(html, "paper-comments", _empty_discussion(paper_id, request.user))
     paper = Paper.objects.visible().filter(pk=paper_id).first()
     if paper is None:  # hidden since it was cached: the next render says so
         return html
