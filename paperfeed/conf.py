@@ -157,10 +157,11 @@ SETTINGS: tuple[Setting, ...] = (
             "(its hits come from its own memory meanwhile): under a stream of votes each "
             "page is rendered at most this often, and a change shows everywhere within "
             "this time (with a shared cache)."),
-    Setting("PAPERFEED_PAGE_CACHE_LOCAL_MB", _count, "64",
+    Setting("PAPERFEED_PAGE_CACHE_LOCAL_MB", _count, "128",
             "Megabytes of cached pages each web process also keeps in its own memory, the "
             "pages it served last (a listing takes ~0.3 MB there, a paper's page ~0.03 MB): "
-            "a hit from there costs no round trip to the shared cache. 0: none kept."),
+            "a hit from there costs no round trip to the shared cache. A site whose readers "
+            "spread over thousands of papers a day wants them all here. 0: none kept."),
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",
             "Seconds an SQLite writer waits for the lock before giving up."),
     Setting("PAPERFEED_LOG_LEVEL", _str, "INFO", "Log level of paperfeed's own loggers."),

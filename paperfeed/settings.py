@@ -183,7 +183,7 @@ def _caches() -> dict:
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured(
             f"PAPERFEED_CACHE_URL={url!r} is not a Redis URL (redis://host:port/db)")
-    return {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+    return {"default": {"BACKEND": "paperfeed.rediscache.RedisCache",  # Django's, faster
                         "LOCATION": url, "KEY_PREFIX": "paperfeed",
                         "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}}}
 

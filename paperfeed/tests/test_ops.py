@@ -30,7 +30,7 @@ def test_readyz_names_an_unreachable_cache(client, tmp_path, monkeypatch):
     monkeypatch.setenv("PAPERFEED_SEARCH_DIR", str(tmp_path / "search"))
     # A port nothing listens on: the Redis client's connection is refused.
     with override_settings(CACHES={"default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "paperfeed.rediscache.RedisCache",
             "LOCATION": "redis://127.0.0.1:9/0",
             "OPTIONS": {"socket_connect_timeout": 1}}}):
         response = client.get("/readyz")

@@ -1,4 +1,5 @@
 import os
+import socket
 import subprocess
 import sys
 
@@ -108,3 +109,50 @@ def test_with_a_shared_cache_sessions_are_read_from_it_and_kept_in_the_database(
                             "django.setup(); print(settings.SESSION_ENGINE)"],
                            env=environ, capture_output=True, text=True, check=True)
     assert plain.stdout.strip() == "django.contrib.sessions.backends.db"
+
+
+def test_the_redis_cache_shares_one_client_per_pool_across_threads():
+    """paperfeed/rediscache.py against the real Redis: Django's cache operations, from
+    threads at once, through one redis.Redis per connection pool."""
+    import threading
+    import uuid
+
+    from django.core.cache import caches
+    from django.test import override_settings
+
+    from paperfeed.rediscache import RedisCache
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=1).close()
+    except OSError:
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"paperfeed-test-{uuid.uuid4().hex}"
+    config = {"default": {"BACKEND": "paperfeed.rediscache.RedisCache",
+                          "LOCATION": "redis://127.0.0.1:6379/12", "KEY_PREFIX": prefix}}
+    with override_settings(CACHES=config):
+        cache = caches["default"]
+        assert isinstance(cache, RedisCache)
+        errors: list[BaseException] = []
+
+        def work(n: int) -> None:
+            try:
+                for i in range(50):
+                    cache.set(f"k{n}-{i}", {"n": n, "i": i})
+                    assert cache.get(f"k{n}-{i}") == {"n": n, "i": i}
+                    if not cache.add("counter", 1):
+                        cache.incr("counter")
+                assert cache.get_many([f"k{n}-0", f"k{n}-49"]) == {
+                    f"k{n}-0": {"n": n, "i": 0}, f"k{n}-49": {"n": n, "i": 49}}
+            except BaseException as exc:  # noqa: BLE001 - reported below
+                errors.append(exc)
+
+        threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert cache.get("counter") == 8 * 50
+        assert cache._cache.get_client() is cache._cache.get_client(write=True)
+        assert len(cache._cache._clients) == 1
+        cache.delete_many([f"k{n}-{i}" for n in range(8) for i in range(50)] + ["counter"])

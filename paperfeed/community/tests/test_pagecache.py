@@ -369,7 +369,7 @@ class PageCacheTests(CommunityTestCase):
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
 @override_settings(CACHES={"default": {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "BACKEND": "paperfeed.rediscache.RedisCache",
     "LOCATION": "redis://127.0.0.1:6379/0",
     # Its own namespace: the server is shared, so no test may flush it.
     "KEY_PREFIX": f"paperfeed-test-{uuid.uuid4().hex}", "TIMEOUT": 300}})
@@ -889,7 +889,7 @@ def _token(response) -> str:
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
 @override_settings(CACHES={"default": {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "BACKEND": "paperfeed.rediscache.RedisCache",
     "LOCATION": "redis://127.0.0.1:6379/13",
     "KEY_PREFIX": f"paperfeed-test-{uuid.uuid4().hex}", "TIMEOUT": 300}})
 class RedisFastPathTests(FastPathTests):
@@ -898,7 +898,7 @@ class RedisFastPathTests(FastPathTests):
 
 @pytest.mark.skipif(not _redis_up(), reason="no Redis on 127.0.0.1:6379")
 @override_settings(CACHES={"default": {
-    "BACKEND": "django.core.cache.backends.redis.RedisCache",
+    "BACKEND": "paperfeed.rediscache.RedisCache",
     "LOCATION": "redis://127.0.0.1:6379/9",
     "KEY_PREFIX": f"paperfeed-test-{uuid.uuid4().hex}", "TIMEOUT": 300}})
 class RedisGzipTests(GzipTests):
@@ -935,10 +935,10 @@ def test_the_local_copy_keeps_at_most_its_megabytes(settings):
 
     settings.PAGE_CACHE_LOCAL_MB = 1
     for n in range(10):
-        local.put(f"k{n}", entry(100_000))  # ~300 KB held each
+        local.put(f"k{n}", entry(150_000))  # ~300 KB held each
     assert list(local.entries) == ["k7", "k8", "k9"] and local.size <= 1_000_000
     local.get("k7")  # the most recently used stays
-    local.put("k10", entry(100_000))
+    local.put("k10", entry(150_000))
     assert list(local.entries) == ["k9", "k7", "k10"]
     local.put("k9", entry(50_000))  # replaced, counted once
     assert local.size == sum(pagecache._footprint(e) for e, _ in local.entries.values())
