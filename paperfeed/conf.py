@@ -159,7 +159,7 @@ SETTINGS: tuple[Setting, ...] = (
             "this time (with a shared cache)."),
     Setting("PAPERFEED_PAGE_CACHE_LOCAL_MB", _count, "128",
             "Megabytes of cached pages each web process also keeps in its own memory, the "
-            "pages it served last (a listing takes ~0.3 MB there, a paper's page ~0.03 MB): "
+            "pages it served last (a listing takes ~0.15 MB there, a paper's page ~0.02 MB): "
             "a hit from there costs no round trip to the shared cache. A site whose readers "
             "spread over thousands of papers a day wants them all here. 0: none kept."),
     Setting("PAPERFEED_SQLITE_TIMEOUT", _int, "20",

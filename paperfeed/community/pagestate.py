@@ -23,39 +23,41 @@ from paperfeed.papers.memberpages import CSRF_MARK, member_fragment, splice
 from paperfeed.papers.models import Paper
 
 # How a shown comment thread starts (partials/paper_comments_community.html).
-_THREAD = '<ol class="thread">'
+_THREAD = b'<ol class="thread">'
 
 
-def _mark_voted(html: str, paper_ids: set[int]) -> str:
+def _mark_voted(html: bytes, paper_ids: set[int]) -> bytes:
     """The vote forms of ``paper_ids`` (a listing's rows, a paper page's) turned to
     "voted", in one pass over the page."""
     if not paper_ids:
         return html
-    actions = "|".join(re.escape(reverse("community:vote", args=[pk])) for pk in paper_ids)
-    return re.sub(rf'<form method="post" action="(?:{actions})".*?</form>',
+    actions = b"|".join(re.escape(reverse("community:vote", args=[pk]).encode())
+                        for pk in paper_ids)
+    return re.sub(rb'<form method="post" action="(?:' + actions + rb')".*?</form>',
                   lambda form: _as_voted(form.group()), html, flags=re.S)
 
 
-def _as_voted(form: str) -> str:
-    return (form.replace('name="vote" value="1"', 'name="vote" value="0"')
-            .replace('aria-pressed="false"', 'aria-pressed="true"')
-            .replace('aria-label="Upvote:', 'aria-label="Remove your upvote:')
-            .replace('<span class="vote-label">Upvote</span>',
-                     '<span class="vote-label">Upvoted</span>'))
+def _as_voted(form: bytes) -> bytes:
+    return (form.replace(b'name="vote" value="1"', b'name="vote" value="0"')
+            .replace(b'aria-pressed="false"', b'aria-pressed="true"')
+            .replace(b'aria-label="Upvote:', b'aria-label="Remove your upvote:')
+            .replace(b'<span class="vote-label">Upvote</span>',
+                     b'<span class="vote-label">Upvoted</span>'))
 
 
-def _region(html: str, name: str) -> str:
-    return html.partition(f"<!--pf:{name}-->")[2].partition(f"<!--/pf:{name}-->")[0]
+def _region(html: bytes, name: str) -> bytes:
+    return html.partition(f"<!--pf:{name}-->".encode())[2].partition(
+        f"<!--/pf:{name}-->".encode())[0]
 
 
 # A discussion with nothing shown yet, as a member who is no curator sees it (the comment
 # form, its token left as CSRF_MARK): the same for every such member, so rendered once per
 # paper and process. Bounded: cleared when full.
-_EMPTY_DISCUSSIONS: dict[int, str] = {}
+_EMPTY_DISCUSSIONS: dict[int, bytes] = {}
 EMPTY_DISCUSSIONS = 4096
 
 
-def _empty_discussion(paper_id: int, user) -> str:
+def _empty_discussion(paper_id: int, user) -> bytes:
     found = _EMPTY_DISCUSSIONS.get(paper_id)
     if found is None:
         # No query: the template asks the paper for its id and its count of shown
@@ -63,7 +65,7 @@ def _empty_discussion(paper_id: int, user) -> str:
         # context processors and no curator's view of hidden comments.
         paper = Paper(pk=paper_id, comments_local=0)
         found = render_to_string("partials/paper_comments_community.html",
-                                 {"paper": paper, "user": user, "csrf_token": CSRF_MARK})
+                                 {"paper": paper, "user": user, "csrf_token": CSRF_MARK}).encode()
         if len(_EMPTY_DISCUSSIONS) >= EMPTY_DISCUSSIONS:
             _EMPTY_DISCUSSIONS.clear()
         _EMPTY_DISCUSSIONS[paper_id] = found
@@ -77,14 +79,14 @@ def _reset_discussions(setting: str, **kwargs) -> None:
 setting_changed.connect(_reset_discussions, dispatch_uid="pagestate-discussions")
 
 
-def _paper_page(request: HttpRequest, html: str, prefix: str) -> str:
+def _paper_page(request: HttpRequest, html: bytes, prefix: bytes) -> bytes:
     """The paper page's member parts.
 
     For a member who is no curator, the vote part is the anonymous one (its mark is
     set with the listings'), and so is who submitted the paper; with no comments shown
     yet, the discussion is the comment form alone. Only a curator, or a discussion
     (replies, the member's own edit links), needs the paper and a render."""
-    found = re.search(rf'action="{prefix}"', _region(html, "paper-actions"))
+    found = re.search(rb'action="' + prefix + rb'"', _region(html, "paper-actions"))
     if found is None:
         return html
     paper_id = int(found.group(1))
@@ -97,29 +99,29 @@ def _paper_page(request: HttpRequest, html: str, prefix: str) -> str:
     context = {"paper": paper}
     parts = (("paper-actions", "partials/paper_actions_community.html"),) if curator else ()
     for name, template in (*parts, ("paper-comments", "partials/paper_comments_community.html")):
-        html = splice(html, name, render_to_string(template, context, request=request))
+        html = splice(html, name, render_to_string(template, context, request=request).encode())
     return html
 
 
 # The vote forms' papers of the pages this process served lately, by page: the same
-# cached page (one str, papers/pagecache.Entry.content) is asked again and again, and
+# cached page (papers/pagecache.Entry.body, one object) is asked again and again, and
 # scanning 130 KB for them took longer than the member's query.
-_PAGE_IDS: dict[str, frozenset[int]] = {}
+_PAGE_IDS: dict[bytes, frozenset[int]] = {}
 PAGE_IDS_ENTRIES = 256
 
 
-def _vote_ids(html: str, prefix: str) -> frozenset[int]:
+def _vote_ids(html: bytes, prefix: bytes) -> frozenset[int]:
     found = _PAGE_IDS.get(html)
     if found is None:
-        found = frozenset(int(pk) for pk in re.findall(rf'action="{prefix}"', html))
+        found = frozenset(int(pk) for pk in re.findall(rb'action="' + prefix + rb'"', html))
         if len(_PAGE_IDS) >= PAGE_IDS_ENTRIES:
             _PAGE_IDS.clear()
         _PAGE_IDS[html] = found
     return found
 
 
-def personalise(request: HttpRequest, html: str) -> str:
-    prefix = re.escape(reverse("community:vote", args=[0])).replace("0", r"(\d+)", 1)
+def personalise(request: HttpRequest, html: bytes) -> bytes:
+    prefix = re.escape(reverse("community:vote", args=[0]).encode()).replace(b"0", rb"(\d+)", 1)
     ids = _vote_ids(html, prefix)
     for region, template in (("account", "partials/header_account.html"),
                              ("account-short", "partials/header_account_short.html")):
@@ -127,6 +129,6 @@ def personalise(request: HttpRequest, html: str) -> str:
     voted = voted_ids(request.user, ids)
     # has_upvoted (templatetags/community.py) reads this: no second query for the votes.
     request._community_votes = (set(ids), voted)
-    if "<!--pf:paper-actions-->" in html:
+    if b"<!--pf:paper-actions-->" in html:
         html = _paper_page(request, html, prefix)
     return _mark_voted(html, voted)

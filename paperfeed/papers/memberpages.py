@@ -15,12 +15,14 @@ CSRF_MARK = "@@pf-csrf@@"
 
 # Functions (request, html) -> html that add a member's own state to a cached page;
 # other apps register theirs (community: vote marks), papers knows none of them.
-PERSONALISERS: list[Callable[[HttpRequest, str], str]] = []
+# Pages go through them as UTF-8 bytes, as they are cached and sent: a listing is 130 KB,
+# and decoding, encoding and searching it again as text cost more than the member's query.
+PERSONALISERS: list[Callable[[HttpRequest, bytes], bytes]] = []
 
 
-def splice(html: str, region: str, replacement: str) -> str:
+def splice(html: bytes, region: str, replacement: bytes) -> bytes:
     """Replace what stands between ``<!--pf:region-->`` and ``<!--/pf:region-->``."""
-    start, end = f"<!--pf:{region}-->", f"<!--/pf:{region}-->"
+    start, end = f"<!--pf:{region}-->".encode(), f"<!--/pf:{region}-->".encode()
     before, found, rest = html.partition(start)
     if not found:
         return html
@@ -32,11 +34,11 @@ def splice(html: str, region: str, replacement: str) -> str:
 # depend on nothing but the member's username (their sign-out form's CSRF token is left as
 # CSRF_MARK and filled in by pagecache.respond()), so a renamed member gets a new key and nothing
 # needs retiring. Bounded: cleared when full.
-_FRAGMENTS: dict[tuple[str, int, str], str] = {}
+_FRAGMENTS: dict[tuple[str, int, str], bytes] = {}
 FRAGMENT_ENTRIES = 4096
 
 
-def member_fragment(request: HttpRequest, template: str) -> str:
+def member_fragment(request: HttpRequest, template: str) -> bytes:
     """``template`` rendered for the signed-in ``request.user``, from this process's memo."""
     user = request.user
     key = (template, user.pk, user.get_username())
@@ -45,7 +47,7 @@ def member_fragment(request: HttpRequest, template: str) -> str:
         from django.template.loader import render_to_string
 
         # No request: no context processors, so no per-visitor token, only the mark.
-        found = render_to_string(template, {"user": user, "csrf_token": CSRF_MARK})
+        found = render_to_string(template, {"user": user, "csrf_token": CSRF_MARK}).encode()
         if len(_FRAGMENTS) >= FRAGMENT_ENTRIES:
             _FRAGMENTS.clear()
         _FRAGMENTS[key] = found
@@ -59,8 +61,8 @@ def _reset_fragments(setting: str, **kwargs) -> None:
 setting_changed.connect(_reset_fragments, dispatch_uid="pagecache-fragments")
 
 
-def personalise(request: HttpRequest, html: str) -> str:
-    """The cached anonymous ``html`` with the signed-in member's own parts."""
+def personalise(request: HttpRequest, html: bytes) -> bytes:
+    """The cached anonymous ``html`` (UTF-8) with the signed-in member's own parts."""
     for add_state in PERSONALISERS:  # first given the cached page itself (it may memoise)
         html = add_state(request, html)
     return splice(html, "member-nav", member_fragment(request, "partials/nav_member.html"))

@@ -54,7 +54,7 @@ import zlib
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache, wraps
+from functools import lru_cache, wraps
 
 from django.conf import settings
 from django.core.cache import cache
@@ -99,14 +99,6 @@ class Entry:
     gzip_parts: tuple[bytes, ...] = ()  # body deflated, cut at CSRF_MARK (gzip_copy)
     gzip_crc: tuple[int, ...] = ()  # the CRC-32 with NUL placeholders, then its columns (gzipsplice)
 
-    @cached_property
-    def content(self) -> str:
-        """The body as text, decoded once per process (a member's copy starts from it;
-        the same object each time, so what is learned of it can be kept by it)."""
-        return self.body.decode()
-
-    def __getstate__(self) -> dict:
-        return {name: value for name, value in self.__dict__.items() if name != "content"}
 
 
 class _Local:
@@ -155,9 +147,8 @@ def _split(body: bytes) -> list[memoryview]:
 
 
 def _footprint(entry: Entry) -> int:
-    """About what an entry holds in memory: its body, its compressed pieces and, once a
-    member asked for it, its text."""
-    return 2 * len(entry.body) + sum(map(len, entry.gzip_parts)) + 400
+    """About what an entry holds in memory: its body and its compressed pieces."""
+    return len(entry.body) + sum(map(len, entry.gzip_parts)) + 400
 
 
 local = _Local()
@@ -361,7 +352,7 @@ def _not_modified(request: HttpRequest, etags: tuple[str, ...], last_modified: f
 
 
 def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None, *,
-            body: str | None = None, etag: str | None = None) -> HttpResponse:
+            body: bytes | None = None, etag: str | None = None) -> HttpResponse:
     """The cached page (``parts``: its body split at the CSRF placeholders), or a
     member's ``body`` made from it, with this visitor's CSRF token filled in; the page
     gzip-compressed when the request accepts it and the entry has a compressed copy."""
@@ -387,7 +378,7 @@ def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None
         headers["Content-Encoding"] = "gzip"
     token = get_token(request)
     if body is not None:
-        content = body.replace(CSRF_MARK, token).encode()
+        content = body.replace(_CSRF_MARK_BYTES, token.encode())
     elif compressed:
         if len(token) != CSRF_TOKEN_LENGTH:  # never, with Django's tokens
             raise ValueError(f"a CSRF token of {len(token)} characters, not {CSRF_TOKEN_LENGTH}")
@@ -398,10 +389,10 @@ def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None
     return HttpResponse(content, content_type=entry.content_type, headers=headers)
 
 
-def _member_etag(entry: Entry, html: str) -> str:
+def _member_etag(entry: Entry, html: bytes) -> str:
     # Not a hash of 80 KB per request: the page's own tag plus a cheap checksum of the
     # member's copy (a conditional GET only needs to tell their versions apart).
-    return f'{entry.etag[:-1]}-{zlib.crc32(html.encode()):08x}"'
+    return f'{entry.etag[:-1]}-{zlib.crc32(html):08x}"'
 
 
 def _render_anonymous(view, request: HttpRequest, member: bool, *args, **kwargs) -> HttpResponse:
@@ -456,7 +447,7 @@ def cached_page(members: bool = False, scope: Callable[[dict], str] | None = Non
                 return response
             entry, parts = found
             if member:
-                html = memberpages.personalise(request, entry.content)
+                html = memberpages.personalise(request, entry.body)
                 return respond(request, entry, body=html, etag=_member_etag(entry, html))
             return respond(request, entry, parts)
 

@@ -641,6 +641,16 @@ class MemberPagesTests(CommunityTestCase):
             for persona in (self.member, self.curator):
                 self.assert_cached_page_is_the_full_render(url, persona)
 
+    def test_a_page_of_text_beyond_ascii_for_a_voter(self):
+        """Members' copies are made from the cached UTF-8 bytes (memberpages.splice)."""
+        accented = factories.paper("Schrödinger's 猫: ∀ε>0 — an über-paper")
+        self.client.force_login(self.member)
+        self.client.post(reverse("community:vote", args=[accented.pk]), {"vote": "1"})
+        for url in (DAY, accented.get_absolute_url()):
+            self.assert_cached_page_is_the_full_render(url, self.member)
+        html = self.client.get(accented.get_absolute_url()).content.decode()
+        assert "Schrödinger" in html and "猫" in html and 'aria-pressed="true"' in html
+
     def test_account_links_are_rendered_once_per_member_and_follow_a_rename(self):
         fragments = {"partials/header_account.html", "partials/header_account_short.html",
                      "partials/nav_member.html"}
@@ -935,12 +945,12 @@ def test_the_local_copy_keeps_at_most_its_megabytes(settings):
 
     settings.PAGE_CACHE_LOCAL_MB = 1
     for n in range(10):
-        local.put(f"k{n}", entry(150_000))  # ~300 KB held each
+        local.put(f"k{n}", entry(300_000))  # ~300 KB held each
     assert list(local.entries) == ["k7", "k8", "k9"] and local.size <= 1_000_000
     local.get("k7")  # the most recently used stays
-    local.put("k10", entry(150_000))
+    local.put("k10", entry(300_000))
     assert list(local.entries) == ["k9", "k7", "k10"]
-    local.put("k9", entry(50_000))  # replaced, counted once
+    local.put("k9", entry(100_000))  # replaced, counted once
     assert local.size == sum(pagecache._footprint(e) for e, _ in local.entries.values())
     served = local.put("huge", entry(2_000_000))  # answered, not kept
     assert served[0].body and "huge" not in local.entries
