@@ -15,15 +15,13 @@ from django.core.cache.backends.redis import RedisCacheClient
 
 
 class _Client(RedisCacheClient):
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
-
     def get_client(self, key=None, *, write=False):
         pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:  # two threads may both build one: either will do
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
+        # Kept on the pool itself: two threads may both build the first pool (Django does
+        # not lock it), and the one that loses then takes its client with it.
+        client = getattr(pool, "_paperfeed_client", None)
+        if client is None:
+            client = pool._paperfeed_client = self._client(connection_pool=pool)
         return client
 
 
