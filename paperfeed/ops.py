@@ -3,8 +3,9 @@
 Metrics from the web processes (requests per route, latency, page cache) are counted in
 each process; under granian's or gunicorn's several processes
 ``PROMETHEUS_MULTIPROC_DIR`` (set by `paperfeed serve`) makes /metrics add them up across
-processes. Figures that live in the database (job queue depth, the ingest sources' last successful runs, digests, index lag)
-are read when /metrics is scraped, so any process answers the same.
+processes. Figures that live in the database (job queue depth, the ingest sources' last
+successful runs, digests, index lag) are read when /metrics is scraped, so any process
+answers the same.
 """
 
 from __future__ import annotations

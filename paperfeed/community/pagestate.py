@@ -19,7 +19,7 @@ from django.urls import reverse
 
 from paperfeed.community import moderation
 from paperfeed.community.votes import voted_ids
-from paperfeed.papers.memberpages import CSRF_MARK, member_fragment, splice
+from paperfeed.papers.memberpages import CSRF_MARK, member_fragment, region, splice
 from paperfeed.papers.models import Paper
 
 # How a shown comment thread starts (partials/paper_comments_community.html).
@@ -43,11 +43,6 @@ def _as_voted(form: bytes) -> bytes:
             .replace(b'aria-label="Upvote:', b'aria-label="Remove your upvote:')
             .replace(b'<span class="vote-label">Upvote</span>',
                      b'<span class="vote-label">Upvoted</span>'))
-
-
-def _region(html: bytes, name: str) -> bytes:
-    return html.partition(f"<!--pf:{name}-->".encode())[2].partition(
-        f"<!--/pf:{name}-->".encode())[0]
 
 
 # A discussion with nothing shown yet, as a member who is no curator sees it (the comment
@@ -79,19 +74,19 @@ def _reset_discussions(setting: str, **kwargs) -> None:
 setting_changed.connect(_reset_discussions, dispatch_uid="pagestate-discussions")
 
 
-def _paper_page(request: HttpRequest, html: bytes, prefix: bytes) -> bytes:
+def _paper_page(request: HttpRequest, html: bytes, actions: bytes, prefix: bytes) -> bytes:
     """The paper page's member parts.
 
     For a member who is no curator, the vote part is the anonymous one (its mark is
     set with the listings'), and so is who submitted the paper; with no comments shown
     yet, the discussion is the comment form alone. Only a curator, or a discussion
     (replies, the member's own edit links), needs the paper and a render."""
-    found = re.search(rb'action="' + prefix + rb'"', _region(html, "paper-actions"))
+    found = re.search(rb'action="' + prefix + rb'"', actions)
     if found is None:
         return html
     paper_id = int(found.group(1))
     curator = moderation.is_curator(request.user)
-    if not curator and _THREAD not in _region(html, "paper-comments"):
+    if not curator and _THREAD not in (region(html, "paper-comments") or b""):
         return splice(html, "paper-comments", _empty_discussion(paper_id, request.user))
     paper = Paper.objects.visible().filter(pk=paper_id).first()
     if paper is None:  # hidden since it was cached: the next render says so
@@ -123,12 +118,13 @@ def _vote_ids(html: bytes, prefix: bytes) -> frozenset[int]:
 def personalise(request: HttpRequest, html: bytes) -> bytes:
     prefix = re.escape(reverse("community:vote", args=[0]).encode()).replace(b"0", rb"(\d+)", 1)
     ids = _vote_ids(html, prefix)
-    for region, template in (("account", "partials/header_account.html"),
-                             ("account-short", "partials/header_account_short.html")):
-        html = splice(html, region, member_fragment(request, template))
+    for name, template in (("account", "partials/header_account.html"),
+                           ("account-short", "partials/header_account_short.html")):
+        html = splice(html, name, member_fragment(request, template))
     voted = voted_ids(request.user, ids)
     # has_upvoted (templatetags/community.py) reads this: no second query for the votes.
-    request._community_votes = (set(ids), voted)
-    if b"<!--pf:paper-actions-->" in html:
-        html = _paper_page(request, html, prefix)
+    request._community_votes = (ids, voted)
+    actions = region(html, "paper-actions")  # a paper's page
+    if actions is not None:
+        html = _paper_page(request, html, actions, prefix)
     return _mark_voted(html, voted)

@@ -20,9 +20,22 @@ CSRF_MARK = "@@pf-csrf@@"
 PERSONALISERS: list[Callable[[HttpRequest, bytes], bytes]] = []
 
 
-def splice(html: bytes, region: str, replacement: bytes) -> bytes:
-    """Replace what stands between ``<!--pf:region-->`` and ``<!--/pf:region-->``."""
-    start, end = f"<!--pf:{region}-->".encode(), f"<!--/pf:{region}-->".encode()
+def _marks(region: str) -> tuple[bytes, bytes]:
+    return f"<!--pf:{region}-->".encode(), f"<!--/pf:{region}-->".encode()
+
+
+def region(html: bytes, name: str) -> bytes | None:
+    """What stands between ``<!--pf:name-->`` and ``<!--/pf:name-->``; None if the page
+    has no such region."""
+    start, end = _marks(name)
+    _, found, rest = html.partition(start)
+    inside, closed, _ = rest.partition(end)
+    return inside if found and closed else None
+
+
+def splice(html: bytes, name: str, replacement: bytes) -> bytes:
+    """Replace what stands between ``<!--pf:name-->`` and ``<!--/pf:name-->``."""
+    start, end = _marks(name)
     before, found, rest = html.partition(start)
     if not found:
         return html

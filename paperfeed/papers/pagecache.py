@@ -100,7 +100,6 @@ class Entry:
     gzip_crc: tuple[int, ...] = ()  # the CRC-32 with NUL placeholders, then its columns (gzipsplice)
 
 
-
 class _Local:
     """This process's most recently served entries (each with its body split at the
     CSRF placeholders, ready to join), at most PAPERFEED_PAGE_CACHE_LOCAL_MB of them."""
@@ -250,7 +249,7 @@ def lookup(key: str, scope: str = LISTINGS) -> Found:
     if stale is None:
         return Found(None, gen, now)
     return Found(None, gen, now, found if found and stale is found[0] else
-                 (stale, stale.body.split(_CSRF_MARK_BYTES)))
+                 (stale, _split(stale.body)))
 
 
 def obtain(key: str, scope: str, looked: Found,
@@ -356,7 +355,7 @@ def respond(request: HttpRequest, entry: Entry, parts: list[bytes] | None = None
     """The cached page (``parts``: its body split at the CSRF placeholders), or a
     member's ``body`` made from it, with this visitor's CSRF token filled in; the page
     gzip-compressed when the request accepts it and the entry has a compressed copy."""
-    parts = parts if parts is not None else entry.body.split(_CSRF_MARK_BYTES)
+    parts = parts if parts is not None else _split(entry.body)
     compressed = (body is None and bool(entry.gzip_parts)
                   and accepts_gzip(request.META.get("HTTP_ACCEPT_ENCODING", "")))
     if etag is None:
