@@ -111,7 +111,7 @@ class Known:
         """Catch up with papers' changes up to ``count`` (read with the site-wide
         generation): learn the generations they set, or forget every paper's if they
         cannot all be read."""
-        count = count or 0
+        count = count if isinstance(count, int) else 0  # not there (or not ours): none yet
         followed = self.changes
         if followed is not None and count != followed[0]:
             start = followed[0] + 1
@@ -120,11 +120,12 @@ class Known:
             else:
                 keys = [f"{_CHANGE}{n}" for n in range(start, count + 1)]
                 found = cache.get_many(keys)
-                if len(found) != len(keys) or any(found[k] is None for k in keys):
-                    self.forget_papers()  # expired, evicted or not written yet
-                else:
-                    for key in keys:
-                        self.learn(found[key], now)
+                changes = [found.get(key) for key in keys]
+                if all(isinstance(change, dict) for change in changes):
+                    for change in changes:
+                        self.learn(change, now)
+                else:  # expired, evicted, not written yet or "every paper"
+                    self.forget_papers()
         self.changes = (count, now)
 
 

@@ -22,6 +22,10 @@ def test_a_bad_value_names_the_variable():
         conf.value("PAPERFEED_PAGE_SIZE", {"PAPERFEED_PAGE_SIZE": "many"})
     with pytest.raises(ImproperlyConfigured, match="PAPERFEED_DEBUG"):
         conf.value("PAPERFEED_DEBUG", {"PAPERFEED_DEBUG": "maybe"})
+    assert conf.value("PAPERFEED_PAGE_CACHE_LOCAL_MB", {}) == 128
+    for bad in ("-1", "lots", "1.5", ""):
+        with pytest.raises(ImproperlyConfigured, match="PAPERFEED_PAGE_CACHE_LOCAL_MB"):
+            conf.value("PAPERFEED_PAGE_CACHE_LOCAL_MB", {"PAPERFEED_PAGE_CACHE_LOCAL_MB": bad})
 
 
 def test_secrets_can_come_from_a_file(tmp_path):

@@ -927,13 +927,16 @@ def test_following_the_changes_learns_them_or_forgets_every_paper():
     known.follow(102, 5.0)
     assert known.values[paper] == (3, 5.0) and known.values[other] == (1, 0.0)
     for count, record in ((102 + pagegen.CHANGES_READ_MAX + 1, None), (50, None),
-                          (103, {f"{pagegen._CHANGE}103": None})):
+                          (103, {f"{pagegen._CHANGE}103": None}),  # "every paper"
+                          (103, {f"{pagegen._CHANGE}103": "not a change"}),  # not ours
+                          ("103", None)):  # a count that is no number: none yet
         known.learn({paper: 4, other: 4}, 6.0)
         if record:
             cache.set_many(record)
         known.follow(count, 7.0)
         assert paper not in known.values and other not in known.values, count
-        assert known.values[pagegen.LISTINGS] == (7, 0.0) and known.changes == (count, 7.0)
+        followed = count if isinstance(count, int) else 0
+        assert known.values[pagegen.LISTINGS] == (7, 0.0) and known.changes == (followed, 7.0)
         known.follow(102, 8.0)  # back to a count the next case starts from
 
 
