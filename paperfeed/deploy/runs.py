@@ -47,9 +47,8 @@ def _paths(page: str, targets: dict, static: str) -> list[str]:
 
 def _static_path(base: str) -> str:
     """The site's stylesheet, as the daily page links it (the static baseline)."""
-    import urllib.request
-
-    html = urllib.request.urlopen(base + "/papers").read().decode()
+    _, _, body = soak.request(base, "GET", "/papers")
+    html = body.decode()
     return re.search(r'href="(/static/paperfeed/site[^"]*\.css)"', html).group(1)
 
 
